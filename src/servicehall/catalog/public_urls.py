@@ -1,0 +1,12 @@
+from django.urls import path
+
+from servicehall.catalog import public_views
+
+app_name = "guide"
+urlpatterns = [
+    path("", public_views.guide_list_view, name="list"),
+    path("sites/", public_views.guide_site_list_view, name="sites"),
+    path("sites/<int:site_id>/", public_views.guide_site_view, name="site"),
+    path("<str:code>/", public_views.guide_detail_view, name="detail"),
+    path("<str:code>/materials/<int:position>/sample/", public_views.guide_sample_view, name="sample"),
+]

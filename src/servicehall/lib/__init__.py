@@ -1,0 +1,1 @@
+"""Pure helpers without models: identity-number validation, masking, redaction."""

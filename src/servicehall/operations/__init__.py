@@ -1,0 +1,1 @@
+"""Operator tasks: demo centre, online backup and restore."""

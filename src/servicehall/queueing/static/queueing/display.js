@@ -1,0 +1,85 @@
+// The calling display: Server-Sent Events (the browser reconnects with Last-Event-ID and the server
+// catches up), the latest calls, waiting counts refreshed shortly after a change, and each call spoken
+// in Mandarin with the browser's speech synthesis.
+(function () {
+  var root = document.getElementById("display");
+  if (!root) { return; }
+  var latest = document.getElementById("latest-call");
+  var list = document.getElementById("recent-calls");
+  var status = document.getElementById("connection-status");
+  var countsBody = document.getElementById("counts");
+  var windowLabel = document.getElementById("window-label").innerHTML.trim();
+  var seen = {};
+  var countsTimer = null;
+  var lastId = root.dataset.lastEventId || "";
+
+  function speak(text) {
+    if (!("speechSynthesis" in window)) { return; }
+    var utterance = new SpeechSynthesisUtterance(text);
+    utterance.lang = "zh-CN";
+    utterance.rate = 0.9;
+    window.speechSynthesis.speak(utterance);
+  }
+
+  function refreshCounts() {
+    if (countsTimer) { return; }
+    countsTimer = setTimeout(function () {
+      countsTimer = null;
+      fetch(root.dataset.counts, { headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.json(); })
+        .then(function (body) {
+          countsBody.innerHTML = "";
+          body.counts.forEach(function (row) {
+            var tr = document.createElement("tr");
+            var name = document.createElement("td"); name.textContent = row.prefix + " " + row.name;
+            var count = document.createElement("td"); count.className = "n"; count.textContent = row.waiting;
+            tr.appendChild(name); tr.appendChild(count); countsBody.appendChild(tr);
+          });
+        })
+        .catch(function () {});
+    }, 1000);
+  }
+
+  function showCall(message) {
+    var key = message.id + ":" + message.kind;
+    if (seen[key]) { return; }
+    seen[key] = true;
+    if (latest.dataset.number && latest.dataset.number !== message.number) {
+      var item = document.createElement("li");
+      var number = document.createElement("span"); number.textContent = latest.dataset.number;
+      var where = document.createElement("span"); where.textContent = latest.dataset.window + " " + windowLabel;
+      item.appendChild(number); item.appendChild(where);
+      list.insertBefore(item, list.firstChild);
+      while (list.children.length > 7) { list.removeChild(list.lastChild); }
+    }
+    latest.textContent = message.text;
+    latest.dataset.number = message.number;
+    latest.dataset.window = message.window;
+    latest.classList.remove("flash"); void latest.offsetWidth; latest.classList.add("flash");
+    if (!message.catch_up) { speak(message.text); speak(message.text); }
+  }
+
+  function connect() {
+    var url = root.dataset.events + (lastId ? "?last_event_id=" + encodeURIComponent(lastId) : "");
+    var source = new EventSource(url);
+    source.onopen = function () { status.textContent = "● 已连接"; };
+    source.onerror = function () { status.textContent = "○ 重新连接中…"; };
+    ["called", "recalled"].forEach(function (kind) {
+      source.addEventListener(kind, function (event) {
+        lastId = event.lastEventId || lastId;
+        showCall(JSON.parse(event.data));
+        refreshCounts();
+      });
+    });
+    ["issued", "no_show", "requeued", "cancelled", "transferred", "finished"].forEach(function (kind) {
+      source.addEventListener(kind, function (event) { lastId = event.lastEventId || lastId; refreshCounts(); });
+    });
+  }
+
+  function tick() {
+    var now = new Date();
+    document.getElementById("clock").textContent = now.toLocaleTimeString("zh-CN", { hour12: false });
+  }
+  setInterval(tick, 1000); tick();
+  connect();
+})();
