@@ -49,12 +49,13 @@ test: lint test-sqlite test-postgresql
 
 test-sqlite: install
 	@echo "== tests on SQLite (embedded default) =="
-	env -u DATABASE_URL $(BIN)/pytest
+	@env -u DATABASE_URL $(BIN)/pytest || { status=$$?; [ $$status -eq 5 ] && echo "pytest collected no tests: failing (exit 5)"; exit $$status; }
 
 test-postgresql: install
 	@if $(BIN)/python -m servicehall.operations.probe_postgresql "$(or $(DATABASE_URL),$(POSTGRES_URL))"; then \
 		echo "== tests on PostgreSQL =="; \
-		DATABASE_URL="$(or $(DATABASE_URL),$(POSTGRES_URL))" $(BIN)/pytest; \
+		DATABASE_URL="$(or $(DATABASE_URL),$(POSTGRES_URL))" $(BIN)/pytest || { status=$$?; \
+			[ $$status -eq 5 ] && echo "pytest collected no tests: failing (exit 5)"; exit $$status; }; \
 	elif [ "$${SERVICEHALL_REQUIRE_POSTGRESQL:-0}" = "1" ]; then \
 		echo "PostgreSQL is required here (SERVICEHALL_REQUIRE_POSTGRESQL=1) but not reachable."; exit 1; \
 	else \

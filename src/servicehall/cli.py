@@ -51,9 +51,38 @@ def main(argv: list[str] | None = None) -> int:
         execute_from_command_line(["servicehall", *arguments])
     except SystemExit as exit_status:
         return int(exit_status.code or 0) if not isinstance(exit_status.code, str) else 1
+    except Exception as error:  # noqa: BLE001 - an operator gets one clear line, never a traceback
+        message = _operator_message(error)
+        if message is None:
+            raise
+        print(message, file=original_stderr)
+        return 2
     finally:
         sys.stderr = original_stderr
     return 0
+
+
+def _operator_message(error: Exception) -> str | None:
+    """The one line an operator needs for the failures a deployment meets before it is set up."""
+    from django.db.utils import OperationalError, ProgrammingError
+
+    from servicehall.config.environment import ConfigurationError
+
+    if isinstance(error, ConfigurationError):
+        return (
+            f"配置错误 / configuration error: {error}\n"
+            "本地演示请设置 SERVICEHALL_DEPLOYMENT=local（make run 会设置） / "
+            "for the local demo set SERVICEHALL_DEPLOYMENT=local (make run does)."
+        )
+    if isinstance(error, OperationalError | ProgrammingError):
+        text = str(error).lower()
+        if "no such table" in text or "does not exist" in text:
+            return (
+                "数据库尚未迁移：请先运行 servicehall migrate（或 servicehall demo） / "
+                "the database is not migrated: run `servicehall migrate` (or `servicehall demo`) first."
+            )
+        return f"无法连接数据库 / the database cannot be reached: {error}"
+    return None
 
 
 class _OperatorErrorStream:

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Listed so /api/docs serves Swagger UI from ninja's packaged static files, not from a CDN.
+    "ninja",
     "servicehall.sites",
     "servicehall.accounts",
     "servicehall.audit",
