@@ -318,3 +318,70 @@ def test_every_duty_audit_action_has_a_label() -> None:
 
     recorded = set(re.findall(r'record\(\s*"(duty\.[a-z_]+)"', Path(duty_actions.__file__).read_text()))
     assert recorded == set(DUTY_ACTION_LABELS)
+
+
+# Leaving a window one is signed in at pauses it: 暂停服务 on the counter and the display (issue 6).
+
+
+def test_leaving_a_signed_in_window_pauses_it_and_returning_resumes_it(world, clock) -> None:
+    from servicehall.queueing import actions as queueing
+    from servicehall.queueing.models import EventKind, VisitEvent, WindowPause, WindowState, WindowStatus
+
+    # Given 张一 signed in at window 3
+    clock.set(at(MONDAY, 10))
+    queueing.sign_in(world.a_three, world.window_three, now=at(MONDAY, 9, 50))
+    # When 张一 records leaving the post without a 去向
+    away = actions.start_away(world.a_three)
+    # Then the window shows 暂停服务, with one pause linked to the away record
+    state = WindowState.objects.get(window=world.window_three)
+    assert (state.status, state.pause_reason) == (WindowStatus.PAUSED, "离岗")
+    window_pause = WindowPause.objects.get()
+    assert (away.window_pause_id, window_pause.started_at) == (window_pause.pk, at(MONDAY, 10))
+    assert VisitEvent.objects.filter(kind=EventKind.PAUSED, window=world.window_three).count() == 1
+    # When the 去向 is stated, the window's display carries it too
+    clock.set(at(MONDAY, 10, 4))
+    actions.record_whereabouts(world.a_three, away, "到1号窗口请示")
+    state.refresh_from_db()
+    window_pause.refresh_from_db()
+    assert (state.whereabouts, window_pause.whereabouts_stated_at) == ("到1号窗口请示", at(MONDAY, 10, 4))
+    # And coming back reopens the window and ends the pause
+    clock.set(at(MONDAY, 10, 20))
+    actions.return_to_post(world.a_three)
+    state.refresh_from_db()
+    window_pause.refresh_from_db()
+    assert (state.status, window_pause.ended_at) == (WindowStatus.IDLE, at(MONDAY, 10, 20))
+
+
+def test_a_pause_from_leaving_the_post_is_judged_once_not_twice(world, clock) -> None:
+    from servicehall.queueing import actions as queueing
+
+    # Given 张一 signed in and gone for 25 minutes without a 去向
+    clock.set(at(MONDAY, 10))
+    queueing.sign_in(world.a_three, world.window_three, now=at(MONDAY, 9, 50))
+    actions.start_away(world.a_three)
+    clock.set(at(MONDAY, 10, 25))
+    actions.return_to_post(world.a_three)
+    # When both sweeps run
+    actions.sweep(at(MONDAY, 10, 30))
+    queueing.sweep(now=at(MONDAY, 10, 30))
+    # Then exactly one violation is recorded for it
+    assert Violation.objects.filter(kind=ViolationKind.AWAY_WITHOUT_WHEREABOUTS).count() == 1
+
+
+def test_leaving_while_serving_someone_is_refused_and_changes_nothing(world, clock) -> None:
+    from servicehall.queueing import actions as queueing
+    from servicehall.queueing.models import Category, CategoryWindow, WindowState, WindowStatus
+
+    # Given 张一 signed in at window 3 and having called a ticket
+    category = Category.objects.create(site=world.site, prefix="A", name="社保业务", position=1)
+    CategoryWindow.objects.create(site=world.site, category=category, window=world.window_three)
+    clock.set(at(MONDAY, 10))
+    queueing.sign_in(world.a_three, world.window_three, now=at(MONDAY, 9, 50))
+    queueing.issue_ticket(None, category, now=at(MONDAY, 9, 52))
+    queueing.call_next(world.a_three, world.window_three, now=at(MONDAY, 9, 55))
+    # When 张一 tries to record leaving the post
+    with pytest.raises(ActionRefused):
+        actions.start_away(world.a_three)
+    # Then no away record exists and the window is still serving
+    assert AwayRecord.objects.count() == 0
+    assert WindowState.objects.get(window=world.window_three).status != WindowStatus.PAUSED

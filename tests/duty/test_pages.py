@@ -55,6 +55,22 @@ def test_the_board_shows_four_weeks_and_gaps_in_red(world, client_for, clock) ->
     assert 'class="duty-b duty-gap" title="2026-03-04 上午 空岗' in html
 
 
+def test_the_supervisors_home_page_shows_the_gaps_in_red_until_filled(
+    world, client_for, clock, clerk
+) -> None:
+    # Given both A and B of window 3 on leave on Wednesday
+    leave_for(world.a_three, WEDNESDAY)
+    leave_for(world.b_three, WEDNESDAY)
+    # When the supervisor opens the workbench
+    html = page(client_for(world.supervisor).get("/"))
+    # Then the red warning is at the top of it, with a link to the board
+    assert 'class="duty-gap-alert" role="alert"' in html
+    assert "03-04 上午 · 3号窗口受理岗" in html
+    assert f'href="/duty/board/?site={world.supervisor.site_id}"' in html
+    # And a clerk's workbench has no such warning
+    assert "duty-gap-alert" not in page(client_for(clerk).get("/"))
+
+
 def test_the_board_day_detail_lists_every_post(world, client_for, clock) -> None:
     response = client_for(world.supervisor).get("/duty/board/?day=2026-03-03")
     html = page(response)

@@ -59,3 +59,17 @@ def test_unmigrated_database_tells_the_operator_to_migrate(tmp_path: Path) -> No
         "the database is not migrated: run `servicehall migrate` (or `servicehall demo`) first."
     )
     assert "Traceback" not in result.stderr
+
+
+def test_every_servicehall_management_command_is_offered_to_operators() -> None:
+    # Given the management commands the servicehall apps ship
+    import pathlib
+
+    from servicehall.cli import OPERATOR_COMMANDS
+
+    source = pathlib.Path(__file__).resolve().parents[2] / "src" / "servicehall"
+    shipped = {
+        path.stem for path in source.glob("*/management/commands/*.py") if not path.stem.startswith("_")
+    }
+    # Then each one can be run as `servicehall <command>`
+    assert shipped - set(OPERATOR_COMMANDS) == set()

@@ -53,6 +53,10 @@ class Capability(StrEnum):
     REQUEST_LEAVE = "duty.request_leave"
     MANAGE_DUTY = "duty.manage"
     MANAGE_TRAINING = "duty.manage_training"
+    # Supervision (issue 7)
+    HANDLE_COMPLAINTS = "supervision.handle_complaints"
+    INSPECT = "supervision.inspect"
+    SUPERVISE_STAFF = "supervision.supervise_staff"
 
 
 FRONT_LINE = frozenset(
@@ -71,9 +75,9 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.PRE_REVIEWER: FRONT_LINE | COUNTER,
     Role.WINDOW_CLERK: FRONT_LINE | COUNTER,
     Role.BACK_OFFICE_APPROVER: FRONT_LINE | {Capability.APPROVE_CASES},
-    Role.COMPLAINT_HANDLER: FRONT_LINE,
+    Role.COMPLAINT_HANDLER: FRONT_LINE | {Capability.HANDLE_COMPLAINTS},
     # 社会监督员 are outside volunteers: they inspect and report, they do not clock in or take leave.
-    Role.SOCIAL_SUPERVISOR: frozenset({Capability.VIEW_WORKBENCH, Capability.VIEW_SITES}),
+    Role.SOCIAL_SUPERVISOR: frozenset({Capability.VIEW_WORKBENCH, Capability.VIEW_SITES, Capability.INSPECT}),
     Role.WINDOW_SUPERVISOR: FRONT_LINE
     | COUNTER
     | {
@@ -83,6 +87,9 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
         Capability.APPROVE_CASES,
         Capability.SUPERVISE_CASES,
         Capability.MANAGE_DUTY,
+        Capability.HANDLE_COMPLAINTS,
+        Capability.INSPECT,
+        Capability.SUPERVISE_STAFF,
     },
     Role.CENTRE_ADMINISTRATOR: FRONT_LINE
     | {
@@ -97,6 +104,9 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
         Capability.SUPERVISE_CASES,
         Capability.MANAGE_DUTY,
         Capability.MANAGE_TRAINING,
+        Capability.HANDLE_COMPLAINTS,
+        Capability.INSPECT,
+        Capability.SUPERVISE_STAFF,
     },
     # 等保 2.0 三员分立: the system administrator runs the system, the security administrator
     # grants powers, the audit administrator watches both; none holds another's powers.

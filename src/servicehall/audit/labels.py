@@ -2,6 +2,8 @@
 
 The code stays the searchable key (the filter matches code prefixes); the label is only for reading.
 An action without a label here is shown by its code, so a new action is never hidden.
+The foundation's codes are listed here; every other app registers its own from its AppConfig.ready(),
+because audit sits below them and must not import them.
 """
 
 from __future__ import annotations
@@ -52,6 +54,15 @@ ACTION_LABELS: dict[str, Promise] = {
     "operations.backup_created": _("备份数据库"),
     "operations.database_restored": _("恢复数据库"),
 }
+
+
+def register_action_labels(labels: dict[str, Promise]) -> None:
+    """Called by an app's ``ready()`` with the labels of the action codes it records."""
+    for code, label in labels.items():
+        existing = ACTION_LABELS.get(code)
+        if existing is not None and str(existing) != str(label):
+            raise ValueError(f"audit action {code!r} is labelled twice: {existing!s} / {label!s}")
+        ACTION_LABELS[code] = label
 
 
 def action_label(code: str) -> str:

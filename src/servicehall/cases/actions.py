@@ -53,6 +53,7 @@ from servicehall.cases.models import (
     ReferralKind,
     TaskStatus,
 )
+from servicehall.cases.signals import case_completed
 from servicehall.cases.states import CaseAction, CaseState, allowed_targets, is_allowed
 from servicehall.catalog.models import ItemType, ServiceItem
 from servicehall.lib.errors import ActionRefused, Conflict, NotFound, PermissionRefused
@@ -1888,6 +1889,8 @@ def complete(actor: UserType, case: Case | int, version: int, result_text: str =
             "completed",
             _("您的办件 %(number)s 已办结，请按约定方式领取结果。") % {"number": case.number},
         )
+        completed_case = case
+        transaction.on_commit(lambda: case_completed.send(sender=Case, case=completed_case))
     return notice
 
 

@@ -169,8 +169,46 @@ def my_matters_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/my_matters.html",
-        {"inquiries": inquiries, "cases": cases, "notifications": notifications, "today": today},
+        {
+            "inquiries": inquiries,
+            "cases": cases,
+            "notifications": notifications,
+            "today": today,
+            "handed_over": _handed_over_matters(request.user, today),
+        },
     )
+
+
+def _handed_over_matters(user: User, today: dt.date) -> list[dict[str, Any]]:
+    """替岗: the open matters of colleagues on leave today for whom ``user`` is the named substitute
+    (seed 000 AB岗工作制度 2 and 4). Responsibility stays with the colleague; the substitute carries it on."""
+    from servicehall.duty.coverage import substitutions_of
+
+    handed_over = []
+    for leave in substitutions_of(user, today):
+        if leave.starts_on > today:
+            continue
+        colleague_inquiries = list(
+            Inquiry.objects.restrict(user)
+            .filter(first_responder_id=leave.staff_id)
+            .exclude(status=InquiryStatus.DONE)
+            .select_related("item")
+            .order_by("asked_at")
+        )
+        colleague_cases = _decorate(
+            list(
+                by_urgency(
+                    Case.objects.restrict(user)
+                    .filter(first_handler_id=leave.staff_id)
+                    .exclude(state__in=CLOSED_STATES)
+                    .select_related("item"),
+                    today,
+                )[:200]
+            ),
+            today,
+        )
+        handed_over.append({"leave": leave, "inquiries": colleague_inquiries, "cases": colleague_cases})
+    return handed_over
 
 
 @require_POST

@@ -110,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "servicehall.web.context_processors.navigation",
+                "servicehall.web.context_processors.calendar_warning",
             ],
         },
     },

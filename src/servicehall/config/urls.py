@@ -17,6 +17,7 @@ urlpatterns = [
     path("hall/", include("servicehall.queueing.urls")),
     path("cases/", include("servicehall.cases.urls")),
     path("duty/", include("servicehall.duty.urls")),
+    path("supervision/", include("servicehall.supervision.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/", api.urls),
 ]

@@ -1432,6 +1432,9 @@ def start_away(
                 % {"time": timezone.localtime(current.started_at).strftime("%H:%M")},
                 code="already_away",
             )
+        window_pause = _pause_signed_in_window(actor, whereabouts, now)
+        if window_pause is not None:
+            window = window_pause.window
         away = AwayRecord.objects.create(
             site_id=actor.site_id,
             staff=actor,
@@ -1440,14 +1443,42 @@ def start_away(
             whereabouts=whereabouts,
             whereabouts_recorded_at=now if whereabouts else None,
             due_at=now + dt.timedelta(minutes=away_limit_minutes()),
+            window_pause=window_pause,
         )
         record(
             "duty.away_started",
             actor=actor,
             target=away,
-            after={"window": window.pk if window else None, "whereabouts": whereabouts},
+            after={
+                "window": window.pk if window else None,
+                "whereabouts": whereabouts,
+                "window_paused": window_pause is not None,
+            },
         )
     return away
+
+
+def _pause_signed_in_window(actor: User, whereabouts: str, now: dt.datetime) -> Any:
+    """暂停服务 at the window the staff member is signed in at, if any and not already paused."""
+    from servicehall.queueing import actions as queueing
+    from servicehall.queueing.models import WindowState, WindowStatus
+
+    state = WindowState.objects.filter(clerk=actor).select_related("window").first()
+    if state is None or state.status == WindowStatus.PAUSED:
+        return None
+    return queueing.pause(actor, state.window, reason=_("离岗"), whereabouts=whereabouts, now=now)
+
+
+def _paused_window_of(away: AwayRecord) -> Any:
+    """The window this away record paused, if it is still paused by that pause and held by its clerk."""
+    from servicehall.queueing.models import WindowState, WindowStatus
+
+    if away.window_pause_id is None or away.window_pause.ended_at is not None:
+        return None
+    state = WindowState.objects.filter(window_id=away.window_pause.window_id).first()
+    if state is None or state.clerk_id != away.staff_id or state.status != WindowStatus.PAUSED:
+        return None
+    return away.window_pause.window
 
 
 def record_whereabouts(
@@ -1468,6 +1499,11 @@ def record_whereabouts(
         away.whereabouts = whereabouts
         away.whereabouts_recorded_at = now
         away.save(update_fields=["whereabouts", "whereabouts_recorded_at"])
+        paused_window = _paused_window_of(away)
+        if paused_window is not None:
+            from servicehall.queueing import actions as queueing
+
+            queueing.state_whereabouts(actor, paused_window, whereabouts=whereabouts, now=now)
         record(
             "duty.whereabouts_recorded",
             actor=actor,
@@ -1487,6 +1523,11 @@ def return_to_post(actor: User, *, now: dt.datetime | None = None) -> AwayRecord
             raise Conflict(_("您当前没有离岗登记。"), code="not_away")
         away.ended_at = max(now, away.started_at)
         away.save(update_fields=["ended_at"])
+        paused_window = _paused_window_of(away)
+        if paused_window is not None:
+            from servicehall.queueing import actions as queueing
+
+            queueing.resume(actor, paused_window, now=away.ended_at)
         minutes = int((away.ended_at - away.started_at).total_seconds() // 60)
         record("duty.away_ended", actor=actor, target=away, after={"minutes": minutes})
     _flag_away_if_due(away.pk, now)
@@ -1497,7 +1538,9 @@ def _flag_away_if_due(away_id: int, now: dt.datetime) -> bool:
     """Claim one away record past its limit without a 去向 and record the violation, exactly once."""
     with transaction.atomic():
         claimed = (
-            AwayRecord.objects.filter(pk=away_id, flagged=False, whereabouts="", due_at__lte=now)
+            AwayRecord.objects.filter(
+                pk=away_id, flagged=False, whereabouts="", due_at__lte=now, window_pause__isnull=True
+            )
             .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=F("due_at")))
             .update(flagged=True, flagged_at=now)
         )
@@ -1550,7 +1593,7 @@ def sweep(now: dt.datetime | None = None) -> SweepResult:
     now = now or timezone.now()
     result = SweepResult()
     due = (
-        AwayRecord.objects.filter(flagged=False, whereabouts="", due_at__lte=now)
+        AwayRecord.objects.filter(flagged=False, whereabouts="", due_at__lte=now, window_pause__isnull=True)
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=F("due_at")))
         .order_by("due_at")
         .values_list("pk", flat=True)

@@ -576,6 +576,16 @@ class AwayRecord(models.Model):
     whereabouts = models.CharField(_("去向"), max_length=200, blank=True)
     whereabouts_recorded_at = models.DateTimeField(_("说明去向时间"), null=True, blank=True)
     due_at = models.DateTimeField(_("须说明去向的时间"), db_index=True)
+    # Leaving a window one is signed in at pauses it (暂停服务 on the counter and the display); the pause
+    # then carries the 去向 and is the one record the queueing sweep judges, so nothing is counted twice.
+    window_pause = models.OneToOneField(
+        "queueing.WindowPause",
+        verbose_name=_("暂停服务记录"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="away_record",
+    )
     flagged = models.BooleanField(_("超时未说明去向"), default=False)
     flagged_at = models.DateTimeField(_("标记时间"), null=True, blank=True)
 

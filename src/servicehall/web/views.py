@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from servicehall.accounts.roles import Capability, Role
 from servicehall.audit.models import AuditRecord
+from servicehall.duty.presenters import gaps_for_home
 from servicehall.sites.models import Department, Site, Window
 from servicehall.web.responses import refusal_page
 
@@ -32,6 +33,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "recent_activity": AuditRecord.objects.filter(actor=user).order_by("-occurred_at")[:8],
         "password_days_left": _password_days_left(user),
     }
+    # 岗位不空岗 (seed 002 §6.2.3): a supervisor sees every empty post of the next four weeks here.
+    context.update(gaps_for_home(user))
     return render(request, "web/home.html", context)
 
 
