@@ -3,7 +3,9 @@
 Checking a text changes nothing; what is kept is a reply sent despite a warning (回复留痕), the centre's
 extra phrases, and a finding for supervision when a sent reply or a checked conversation is over the
 threshold (severity ≥ 3, or ≥ 2 findings; settings ``SERVICEHALL_CONDUCT_FINDING_MIN_SEVERITY`` and
-``SERVICEHALL_CONDUCT_FINDING_MIN_COUNT``).
+``SERVICEHALL_CONDUCT_FINDING_MIN_COUNT``). A supervisor confirms a finding (``confirm_finding``); at or above
+``SERVICEHALL_CONDUCT_VIOLATION_MIN_SEVERITY`` (2) and with a known staff member, the supervision app records
+one violation for it through ``conduct.signals.finding_confirmed``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from servicehall.accounts.permissions import require_capability, require_in_scope
@@ -22,16 +25,19 @@ from servicehall.accounts.roles import Capability
 from servicehall.audit.actions import record
 from servicehall.conduct import service
 from servicehall.conduct.checker import MAX_TEXT_LENGTH, build_ruleset, phrases_data
+from servicehall.conduct.engine import CATEGORIES, Finding, RuleDataError
 from servicehall.conduct.engine import ExtraPhrase as ExtraPhraseSpecification
-from servicehall.conduct.engine import Finding, RuleDataError
 from servicehall.conduct.models import (
     ConductFinding,
+    ConfirmationResult,
     ExtraPhrase,
     ExtraPhraseKind,
     FindingSource,
     OverriddenReply,
 )
+from servicehall.conduct.signals import finding_confirmed
 from servicehall.conduct.transcript import TranscriptChecker, TranscriptReport
+from servicehall.config.environment import env_int
 from servicehall.lib.errors import ActionRefused, NotFound
 from servicehall.lib.redaction import redact_personal_data
 
@@ -39,11 +45,16 @@ from servicehall.lib.redaction import redact_personal_data
 # of what the centre says it does, keeps them too. A dedicated capability can replace this later.
 MANAGE_PHRASES = Capability.MANAGE_CATALOG
 USE_CHECKER = Capability.VIEW_WORKBENCH
+# Confirming a finding leads to a violation: the same people who record violations by hand (窗口负责人, 中心管理员).
+REVIEW_FINDINGS = Capability.SUPERVISE_STAFF
 REPLY_MAX_LENGTH = 5000
 REASON_MAX_LENGTH = 500
 EXCERPT_LENGTH = 200
 DEFAULT_FINDING_MIN_SEVERITY = 3
 DEFAULT_FINDING_MIN_COUNT = 2
+VIOLATION_MIN_SEVERITY_SETTING = "SERVICEHALL_CONDUCT_VIOLATION_MIN_SEVERITY"
+# 2, not 3: every 推诿 rule is of severity 2, and seed 000 责任追究制 二2④ holds 办事推诿 to account.
+DEFAULT_VIOLATION_MIN_SEVERITY = 2
 
 
 def storable(text: str) -> str:
@@ -113,6 +124,115 @@ def record_conduct_finding(
         },
     )
     return finding
+
+
+# --- a supervisor confirms a finding -------------------------------------------------------------------
+
+
+def violation_min_severity() -> int:
+    """The lowest highest-severity of a confirmed finding that becomes a violation: the Django setting
+    ``SERVICEHALL_CONDUCT_VIOLATION_MIN_SEVERITY`` when configured, else the environment variable of that name
+    (read as ``config/settings.py`` reads its own), else 2. Above 3, no finding becomes a violation."""
+    configured = getattr(settings, VIOLATION_MIN_SEVERITY_SETTING, None)
+    if configured is None:
+        configured = env_int(VIOLATION_MIN_SEVERITY_SETTING, DEFAULT_VIOLATION_MIN_SEVERITY, minimum=1)
+    return int(configured)
+
+
+def finding_categories(finding: ConductFinding) -> list[str]:
+    """The categories of the finding's rules, in the rule data's order; a rule no longer in use has none."""
+    rules = service.current_ruleset().rules_by_id
+    found = {rules[rule_id].category for rule_id in finding.rule_ids if rule_id in rules}
+    return [category for category in CATEGORIES if category in found]
+
+
+@dataclass(frozen=True)
+class ConfirmationOutcome:
+    finding: ConductFinding
+    newly_confirmed: bool
+    minimum_severity: int
+    violation: Any | None = None
+
+    @property
+    def result(self) -> str:
+        return self.finding.confirmation_result
+
+    @property
+    def message(self) -> str:
+        if not self.newly_confirmed:
+            return _("该检查发现此前已确认，未重复登记违规。")
+        if self.result == ConfirmationResult.VIOLATION_RECORDED:
+            return _("已确认检查发现，并为 %(name)s 登记了一条违规记录。") % {
+                "name": self.finding.staff.full_name
+            }
+        if self.result == ConfirmationResult.NO_STAFF:
+            return _("已确认检查发现；未能确定说这些话的工作人员，未登记违规。")
+        if self.result == ConfirmationResult.BELOW_THRESHOLD:
+            return _(
+                "已确认检查发现；最高严重程度 %(severity)d 低于登记违规的标准（%(minimum)d），未登记违规。"
+            ) % {
+                "severity": self.finding.highest_severity,
+                "minimum": self.minimum_severity,
+            }
+        return _("已确认检查发现；督查模块未登记违规。")
+
+
+def confirm_finding(actor: Any, finding_id: int) -> ConfirmationOutcome:
+    """确认: a supervisor confirms a finding. With a known staff member and a highest severity at or above
+    ``violation_min_severity()``, listeners of ``finding_confirmed`` (supervision) record one violation for it,
+    in this transaction. Confirming again changes nothing and records nothing."""
+    require_capability(actor, REVIEW_FINDINGS)
+    finding = ConductFinding.objects.filter(pk=finding_id).first()
+    if finding is None:
+        raise NotFound()
+    require_in_scope(actor, finding)
+    minimum = violation_min_severity()
+    with transaction.atomic():
+        locked = ConductFinding.objects.select_for_update().get(pk=finding.pk)
+        if locked.confirmed_at is not None:
+            return ConfirmationOutcome(locked, newly_confirmed=False, minimum_severity=minimum)
+        if locked.staff_id is not None and locked.staff_id == actor.pk:
+            raise ActionRefused(_("不能确认涉及自己的检查发现。"), code="own_finding")
+        categories = finding_categories(locked)
+        violation = None
+        if locked.staff_id is None:
+            result = ConfirmationResult.NO_STAFF
+        elif locked.highest_severity < minimum:
+            result = ConfirmationResult.BELOW_THRESHOLD
+        else:
+            answers = finding_confirmed.send(
+                sender=ConductFinding, finding=locked, actor=actor, categories=categories
+            )
+            violation = next((answer for _receiver, answer in answers if answer is not None), None)
+            result = (
+                ConfirmationResult.VIOLATION_RECORDED
+                if violation is not None
+                else ConfirmationResult.NOT_RECORDED
+            )
+        now = timezone.now()
+        locked.confirmed_at = now
+        locked.confirmed_by = actor
+        locked.confirmation_result = result
+        if violation is not None:
+            locked.claimed_at = now
+        locked.save(update_fields=["confirmed_at", "confirmed_by", "confirmation_result", "claimed_at"])
+        record(
+            "conduct.finding_confirmed",
+            actor=actor,
+            target=locked,
+            before={"confirmed_at": None},
+            after={
+                "result": result,
+                "staff": locked.staff_id,
+                "highest_severity": locked.highest_severity,
+                "minimum_severity": minimum,
+                "categories": categories,
+                "violation": (
+                    f"{violation._meta.label_lower}:{violation.pk}" if violation is not None else None
+                ),
+            },
+        )
+    return ConfirmationOutcome(locked, newly_confirmed=True, minimum_severity=minimum, violation=violation)
 
 
 # --- the online reply box ------------------------------------------------------------------------------

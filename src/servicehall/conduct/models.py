@@ -80,19 +80,36 @@ class FindingSource(models.TextChoices):
     TRANSCRIPT = "transcript", _("服务对话")
 
 
+class ConfirmationResult(models.TextChoices):
+    """What confirming a finding led to; kept on the finding, so the page need not guess from today's settings."""
+
+    VIOLATION_RECORDED = "violation_recorded", _("已登记违规")
+    BELOW_THRESHOLD = "below_threshold", _("未达登记违规标准")
+    NO_STAFF = "no_staff", _("未确定工作人员")
+    NOT_RECORDED = "not_recorded", _("未登记违规")
+
+
 class ConductFinding(models.Model):
     """文明用语检查发现 — a checked reply or transcript over the threshold, for the supervision issue.
 
-    Seed 000 责任追究制 二 1②/2④/3⑥ (态度粗暴、不文明行政、侮辱服务对象) and seed 002 4.4.4: supervision
-    turns these rows into violations; ``claimed_at`` is set when it does, so each is claimed once.
-    The excerpt is redacted of personal data and at most 200 characters.
+    Seed 000 责任追究制 二 1②/2④/3⑥ (态度粗暴、不文明行政、侮辱服务对象) and seed 002 4.4.4: a supervisor
+    confirms the finding (``actions.confirm_finding``); at or above the violation threshold and with a known
+    staff member, supervision records one violation for it, and ``claimed_at`` is set, so each is claimed
+    once. ``staff`` is empty when the staff member who spoke could not be identified: such a finding can be
+    confirmed but never becomes a violation. The excerpt is redacted of personal data and at most 200
+    characters.
     """
 
     site = models.ForeignKey(
         "sites.Site", verbose_name=_("服务场所"), on_delete=models.PROTECT, related_name="+"
     )
     staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("工作人员"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("工作人员"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     source = models.CharField(_("来源"), max_length=16, choices=FindingSource.choices)
     excerpt = models.CharField(_("摘录"), max_length=200)
@@ -103,6 +120,18 @@ class ConductFinding(models.Model):
     highest_severity = models.PositiveSmallIntegerField(_("最高严重程度"))
     created_at = models.DateTimeField(_("发现时间"), default=timezone.now)
     claimed_at = models.DateTimeField(_("转为违规时间"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确认人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    confirmation_result = models.CharField(
+        _("确认结果"), max_length=24, choices=ConfirmationResult.choices, blank=True
+    )
 
     objects = SiteScopedQuerySet.as_manager()
 
@@ -118,4 +147,4 @@ class ConductFinding(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_source_display()} {self.staff_id} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_source_display()} {self.staff_id or '-'} {self.created_at:%Y-%m-%d %H:%M}"

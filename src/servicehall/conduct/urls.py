@@ -10,4 +10,6 @@ urlpatterns = [
     path("coach/", views.coach_view, name="coach"),
     path("phrases/", views.phrases_view, name="phrases"),
     path("phrases/<int:phrase_id>/remove/", views.phrase_remove_view, name="phrase_remove"),
+    path("findings/", views.findings_view, name="findings"),
+    path("findings/<int:finding_id>/confirm/", views.finding_confirm_view, name="finding_confirm"),
 ]

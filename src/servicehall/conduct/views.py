@@ -1,4 +1,5 @@
-"""Pages: the online reply box, transcript reports, the situation coach, the extra-phrase editor."""
+"""Pages: the online reply box, transcript reports, the situation coach, the extra-phrase editor, and the
+supervisor's review of findings."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from servicehall.conduct import actions, service
 from servicehall.conduct.checker import coach
 from servicehall.conduct.coach import UnknownSituation
 from servicehall.conduct.engine import CATEGORIES, Finding
-from servicehall.conduct.models import ExtraPhrase, ExtraPhraseKind
+from servicehall.conduct.models import ConductFinding, ExtraPhrase, ExtraPhraseKind
 from servicehall.lib.errors import ActionRefused
 from servicehall.web.decorators import staff_view
 
@@ -104,6 +105,7 @@ class ExtraPhraseForm(forms.Form):
 
 def _page(request: HttpRequest, **context: Any) -> dict[str, Any]:
     context["can_manage_phrases"] = request.user.has_capability(actions.MANAGE_PHRASES)
+    context["can_review_findings"] = request.user.has_capability(actions.REVIEW_FINDINGS)
     return context
 
 
@@ -237,3 +239,29 @@ def phrase_remove_view(request: HttpRequest, phrase_id: int) -> HttpResponse:
     actions.remove_extra_phrase(request.user, phrase_id)
     messages.success(request, _("已删除追加用语。"))
     return redirect("conduct:phrases")
+
+
+@staff_view(actions.REVIEW_FINDINGS)
+def findings_view(request: HttpRequest) -> HttpResponse:
+    """检查发现: the findings of the sites in scope, to be confirmed by a supervisor."""
+    findings = ConductFinding.objects.restrict(request.user, actions.REVIEW_FINDINGS).select_related(
+        "staff", "confirmed_by"
+    )
+    context = _page(
+        request,
+        pending=findings.filter(confirmed_at__isnull=True),
+        confirmed=findings.filter(confirmed_at__isnull=False).order_by("-confirmed_at")[:50],
+        minimum_severity=actions.violation_min_severity(),
+    )
+    return render(request, "conduct/findings.html", context)
+
+
+@require_POST
+@staff_view(actions.REVIEW_FINDINGS)
+def finding_confirm_view(request: HttpRequest, finding_id: int) -> HttpResponse:
+    outcome = actions.confirm_finding(request.user, finding_id)
+    if outcome.newly_confirmed:
+        messages.success(request, outcome.message)
+    else:
+        messages.info(request, outcome.message)
+    return redirect("conduct:findings")

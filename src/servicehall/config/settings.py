@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "servicehall.queueing",
     "servicehall.cases",
     "servicehall.duty",
+    "servicehall.feedback",
     "servicehall.web",
     "servicehall.api",
     "servicehall.operations",
@@ -154,6 +155,13 @@ SERVICEHALL_PASSWORD_MAX_AGE_DAYS = env_int("SERVICEHALL_PASSWORD_MAX_AGE_DAYS",
 SERVICEHALL_IDLE_TIMEOUT_MINUTES = env_int("SERVICEHALL_IDLE_TIMEOUT_MINUTES", 30, minimum=1)
 # 网络安全法 第二十一条: network logs are kept for no less than six months.
 SERVICEHALL_AUDIT_RETENTION_DAYS = env_int("SERVICEHALL_AUDIT_RETENTION_DAYS", 180, minimum=180)
+# 好差评 (issue 7): how long a service can be rated later by QR code or online; the 差评 整改 deadline in
+# working days (some cities use 5 or 7); more ratings than BURST_COUNT from one source within BURST_SECONDS
+# are held for review.
+SERVICEHALL_RATING_WINDOW_DAYS = env_int("SERVICEHALL_RATING_WINDOW_DAYS", 7, minimum=1)
+SERVICEHALL_RECTIFICATION_WORKING_DAYS = env_int("SERVICEHALL_RECTIFICATION_WORKING_DAYS", 15, minimum=1)
+SERVICEHALL_RATING_BURST_COUNT = env_int("SERVICEHALL_RATING_BURST_COUNT", 5, minimum=1)
+SERVICEHALL_RATING_BURST_SECONDS = env_int("SERVICEHALL_RATING_BURST_SECONDS", 60, minimum=1)
 SERVICEHALL_CENTRE_NAME = env_string("SERVICEHALL_CENTRE_NAME", "中山市政务服务中心")
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -18,6 +18,7 @@ urlpatterns = [
     path("cases/", include("servicehall.cases.urls")),
     path("duty/", include("servicehall.duty.urls")),
     path("supervision/", include("servicehall.supervision.urls")),
+    path("feedback/", include("servicehall.feedback.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/", api.urls),
 ]

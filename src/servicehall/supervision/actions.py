@@ -830,3 +830,50 @@ def submit_survey(survey: Survey, answers: dict[str, str]) -> SurveyResponse:
             ]
         )
     return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Conduct findings (文明用语检查发现) a supervisor confirmed
+
+# Seed 000 责任追究制 二2④ 不文明行政，办事推诿、冷落、刁难服务对象; the other categories (催促, 顶撞/训斥, 讥讽,
+# 粗俗) are 使用禁忌用语. A finding with both is recorded under the heavier provision.
+CONDUCT_SHIRKING_CATEGORIES = frozenset({"推诿", "冷漠"})
+
+
+def conduct_violation_kind(categories: list[str]) -> ViolationKind:
+    if CONDUCT_SHIRKING_CATEGORIES.intersection(categories):
+        return ViolationKind.SHIRKING_OR_OBSTRUCTION
+    return ViolationKind.FORBIDDEN_LANGUAGE
+
+
+def record_conduct_violation(
+    sender: Any, *, finding: Any, actor: Any, categories: list[str], **_kwargs: Any
+) -> Violation:
+    """Listener of ``conduct.signals.finding_confirmed``: one violation per confirmed finding, against the staff
+    member who spoke, at their site, with ``conduct_finding:<id>`` as the link back. Runs in the confirming
+    transaction; a finding already answered returns its violation, whatever its kind."""
+    reference = f"conduct_finding:{finding.pk}"
+    existing = Violation.objects.filter(source=ViolationSource.CONDUCT, source_reference=reference).first()
+    if existing is not None:
+        return existing
+    staff = finding.staff
+    violation, _created = record_violation(
+        site=staff.site,
+        kind=conduct_violation_kind(categories),
+        source=ViolationSource.CONDUCT,
+        source_reference=reference,
+        description=_(
+            "文明用语检查发现 #%(id)d（%(source)s，%(categories)s，最高严重程度 %(severity)d）：%(excerpt)s"
+        )
+        % {
+            "id": finding.pk,
+            "source": finding.get_source_display(),
+            "categories": "、".join(categories) or _("禁忌用语"),
+            "severity": finding.highest_severity,
+            "excerpt": finding.excerpt,
+        },
+        staff=staff,
+        occurred_at=finding.created_at,
+        recorded_by=actor,
+    )
+    return violation

@@ -12,3 +12,10 @@ class SupervisionConfig(AppConfig):
         from servicehall.supervision.audit_labels import ACTION_LABELS
 
         register_action_labels(ACTION_LABELS)
+
+        from servicehall.conduct.signals import finding_confirmed
+        from servicehall.supervision.actions import record_conduct_violation
+
+        finding_confirmed.connect(
+            record_conduct_violation, dispatch_uid="supervision.record_conduct_violation"
+        )

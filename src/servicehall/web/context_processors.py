@@ -27,6 +27,7 @@ NAVIGATION: list[tuple[Promise, list[NavigationEntry]]] = [
             ("duty:start", _("考勤与请假"), (Capability.CHECK_IN, Capability.MANAGE_DUTY)),
             ("conduct:reply", _("文明用语"), Capability.VIEW_WORKBENCH),
             ("supervision:my_record", _("我的违规记录"), Capability.CHECK_IN),
+            ("feedback:mine", _("我的评价"), Capability.CHECK_IN),
         ],
     ),
     (
@@ -42,6 +43,8 @@ NAVIGATION: list[tuple[Promise, list[NavigationEntry]]] = [
         [
             ("cases:board", _("电子监察"), Capability.SUPERVISE_CASES),
             ("duty:board", _("岗位值守"), Capability.MANAGE_DUTY),
+            ("feedback:overview", _("好差评"), Capability.SUPERVISE_STAFF),
+            ("feedback:board", _("差评整改"), Capability.SUPERVISE_STAFF),
             ("supervision:complaint_list", _("投诉处理"), Capability.HANDLE_COMPLAINTS),
             ("supervision:inspection_list", _("明察暗访"), Capability.INSPECT),
             ("supervision:escalation_list", _("责任追究"), Capability.SUPERVISE_STAFF),
