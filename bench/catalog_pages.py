@@ -2,12 +2,14 @@
 
 Run from the project directory: `.venv/bin/python bench/catalog_pages.py`. It builds a throw-away
 embedded (SQLite) database in a temporary directory, loads 2,000 items (8 materials, 2 fees, 4 steps
-and 2 windows each) through the catalogue import, then times 50 requests of each page with Django's
-test client. The last line printed is one JSON object with the figures, targets and whether each is met.
+and 2 windows each; every 联办件 with one 协办部门) through the catalogue import, gives every window a
+post with an A角 and a B角, then times 50 requests of each page with Django's test client — the guide
+list and detail, each site's 服务承诺 page and its 今日在岗人员 page (工作人员身份公开, on a working day). The last line printed is one JSON object with the figures, targets and whether each is met.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import statistics
@@ -15,6 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 ITEM_COUNT = 2_000
 REQUESTS_PER_PAGE = 50
@@ -58,6 +61,8 @@ MATERIAL_NAMES = [
     "承诺书",
 ]
 STEP_NAMES = ["受理", "审核", "决定", "送达"]
+# A Monday with official data: the duty page of a closed day would measure nothing.
+WORKING_DAY = dt.date(2026, 3, 2)
 
 
 def prepare_environment(var_directory: str) -> None:
@@ -78,7 +83,7 @@ def prepare_environment(var_directory: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def seed() -> tuple[list[str], list[int], float]:
+def seed() -> tuple[list[str], list[int], list[int], float]:
     """Sites, departments, windows and an administrator; then the catalogue through the import."""
     from servicehall.accounts.models import RoleGrant, User
     from servicehall.accounts.roles import Role
@@ -128,6 +133,7 @@ def seed() -> tuple[list[str], list[int], float]:
         "fees": [],
         "steps": [],
         "windows": [],
+        "joint_departments": [],
     }
     codes: list[str] = []
     for index in range(ITEM_COUNT):
@@ -178,12 +184,59 @@ def seed() -> tuple[list[str], list[int], float]:
         for offset in (0, 1):
             window = site_windows[(index + offset) % len(site_windows)]
             rows["windows"].append([code, site_code, window.number])
+        if item_type == "联办件":
+            position = index % len(departments)
+            first_of_site = position - position % DEPARTMENTS_PER_SITE
+            partner = departments[first_of_site + (position + 1) % DEPARTMENTS_PER_SITE]
+            rows["joint_departments"].append([code, site_code, partner.code])
     content = spreadsheet.write_workbook(rows)
     started = time.perf_counter()
     result = actions.import_catalogue(administrator, content)
     seconds = time.perf_counter() - started
     assert result.created == ITEM_COUNT, result
-    return codes, [department.pk for department in departments], seconds
+    staff_windows(sites, windows)
+    return codes, [department.pk for department in departments], [site.pk for site in sites], seconds
+
+
+def staff_windows(sites: list[object], windows: dict[str, list[object]]) -> None:
+    """Opening hours Monday–Friday and, at every window, a reception post with a qualified A角 and B角."""
+    from servicehall.accounts.models import User
+    from servicehall.duty.models import Assignment, AssignmentRole, Post, Qualification, QualificationSource
+    from servicehall.sites.models import OpeningPeriod, PostKind
+
+    for site in sites:
+        OpeningPeriod.objects.bulk_create(
+            OpeningPeriod(site=site, weekday=weekday, starts_at=starts_at, ends_at=ends_at)
+            for weekday in range(1, 6)
+            for starts_at, ends_at in ((dt.time(9), dt.time(12)), (dt.time(13, 30), dt.time(17, 30)))
+        )
+        for window in windows[site.code]:  # type: ignore[attr-defined]
+            post = Post.objects.create(
+                site=site,
+                window=window,
+                kind=PostKind.RECEPTION,
+                name=f"{window.number}号窗口受理岗",
+                required_qualification=PostKind.RECEPTION,
+            )
+            for role in (AssignmentRole.A, AssignmentRole.B):
+                person = User.objects.create_user(
+                    username=f"{site.code}-{window.number}-{role}".lower(),
+                    password=None,
+                    full_name=f"窗口人员{window.number}{role}",
+                    staff_number=f"{site.code}{window.number:02d}{role}",
+                    site=site,
+                )
+                Qualification.objects.create(
+                    site=site,
+                    staff=person,
+                    post_kind=PostKind.RECEPTION,
+                    valid_from=dt.date(2026, 1, 1),
+                    valid_until=dt.date(2026, 12, 31),
+                    source=QualificationSource.ENTERED,
+                )
+                Assignment.objects.create(
+                    site=site, post=post, staff=person, role=role, valid_from=dt.date(2026, 1, 1)
+                )
 
 
 def measure(client: object, paths: list[str]) -> list[float]:
@@ -212,20 +265,28 @@ def main() -> None:
         from django.test import Client
 
         print(f"正在准备 {ITEM_COUNT} 个事项（每项 8 份材料、2 项收费、4 个环节、2 个窗口）…")
-        codes, department_ids, import_seconds = seed()
+        codes, department_ids, site_ids, import_seconds = seed()
         print(f"  通过导入写入用时 {import_seconds:.1f} 秒")
+        from servicehall.catalog import public_views
+
+        # The duty page reads "today"; the run pins it to a working day so the roster is really computed.
+        public_views.timezone = SimpleNamespace(localdate=lambda: WORKING_DAY)  # type: ignore[assignment]
         client = Client(HTTP_HOST="127.0.0.1")
         pages = {
             "list_first_page": ["/guide/"],
             "list_search": ["/guide/?q=社会保障卡", "/guide/?q=证明", "/guide/?q=4420000123"],
             "list_department": [f"/guide/?department={identifier}" for identifier in department_ids[:10]],
             "detail": [f"/guide/{code}/" for code in codes[:: ITEM_COUNT // REQUESTS_PER_PAGE]],
+            "site": [f"/guide/sites/{identifier}/" for identifier in site_ids],
+            "site_staff": [f"/guide/sites/{identifier}/staff/" for identifier in site_ids],
         }
         labels = {
             "list_first_page": "办事指南列表（第一页）",
             "list_search": "办事指南列表（搜索）",
             "list_department": "办事指南列表（按部门）",
             "detail": "事项详情页（含二维码）",
+            "site": "服务承诺与监督电话页",
+            "site_staff": "今日在岗人员页（工作人员身份公开）",
         }
         figures: dict[str, dict[str, float | bool | int]] = {}
         for key, paths in pages.items():

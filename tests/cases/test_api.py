@@ -251,6 +251,15 @@ def test_extension_and_supervisor_decision_through_the_api(
     )
     assert (decided.status_code, decided.json()["status"]) == (200, "approved")
     assert fresh(case).extension_days == 2
+    # And the case's history gives the decision's before and after
+    events = call(client_for(supervisor), "get", f"/api/cases/{case.pk}").json()["events"]
+    decision = next(event for event in events if event["action"] == "decide_extension")
+    assert (decision["before"]["extension_days"], decision["after"]["extension_days"]) == (0, 2)
+    # 10-10 and the 调休 Saturday 10-11 are the two extra working days
+    assert (decision["before"]["committed_due"], decision["after"]["committed_due"]) == (
+        "2025-10-09",
+        "2025-10-11",
+    )
 
 
 def test_an_approver_of_another_department_gets_403_on_the_task(

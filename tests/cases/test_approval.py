@@ -70,7 +70,7 @@ def test_sequential_tasks_run_one_after_the_other_each_with_its_own_due_date(
 
 
 def test_parallel_approval_with_one_department_timing_out_is_deemed_approved_with_a_violation_against_it(
-    clerk, approver, second_approver, joint_item, department, second_department, at
+    clerk, supervisor, approver, second_approver, joint_item, department, second_department, at
 ) -> None:
     # Given a 联办件 (超时默认 applies) in parallel approval by two departments, each with 3 working days
     case = accepted(clerk, joint_item, at, "2025-09-25", organisation())
@@ -116,12 +116,13 @@ def test_parallel_approval_with_one_department_timing_out_is_deemed_approved_wit
         None,
     )
     assert violation.source_reference == f"task:{second.pk}"
-    # And the first handler and the department's approvers were told
+    # And the first handler, the department's approvers and the 窗口负责人 were told
     assert set(
         Notification.objects.filter(kind="task_deemed_approved").values_list("recipient", flat=True)
     ) == {
         clerk.pk,
         second_approver.pk,
+        supervisor.pk,
     }
     # And running the sweep again records nothing
     with at("2025-09-30", "00:10"):
@@ -410,3 +411,53 @@ def test_green_channel_is_for_supervisors_and_sorts_first(clerk, supervisor, com
     with pytest.raises(ActionRefused) as refused:
         actions.mark_green_channel(supervisor, calm, calm.version, "再开一次")
     assert refused.value.message == "该办件已在绿色通道中。"
+
+
+def test_a_joint_item_is_approved_by_every_department_the_catalogue_names(
+    client_for, clerk, joint_item, department, second_department, town_site, at
+) -> None:
+    from servicehall.catalog.models import JointDepartment
+    from tests.factories import DepartmentFactory
+
+    # Given a 联办件 whose catalogue entry names 市场监督管理局 as 协办部门
+    JointDepartment.objects.create(site=town_site, item=joint_item, department=second_department, position=1)
+    third = DepartmentFactory(site=town_site, code="GA", name="公安局")
+    case = accepted(clerk, joint_item, at, "2025-09-25", organisation())
+    # When the clerk opens the case page, the approval form already lists both departments, lead first
+    page = client_for(clerk).get(f"/cases/{case.pk}/").content.decode()
+    for index, expected in enumerate([department, second_department]):
+        select = page[page.index(f'name="task_department_{index}"') :]
+        select = select[: select.index("</select>")]
+        assert f'<option value="{expected.pk}" selected>' in select
+    # When a plan leaves the 协办部门 out
+    with pytest.raises(ActionRefused) as refused:
+        actions.start_approval(
+            clerk,
+            case,
+            case.version,
+            "parallel",
+            [actions.TaskPlan(department.pk, 3), actions.TaskPlan(third.pk, 3)],
+        )
+    # Then it is refused naming the missing department, and nothing is created
+    assert (refused.value.code, refused.value.message) == (
+        "joint_department_missing",
+        "联办件须由全部参与部门审批，缺少：市场监督管理局。",
+    )
+    assert (ApprovalTask.objects.count(), fresh(case).state) == (0, "accepted")
+    # When every named department is in the plan (and one more), the parallel approval starts
+    actions.start_approval(
+        clerk,
+        case,
+        case.version,
+        "parallel",
+        [
+            actions.TaskPlan(department.pk, 3),
+            actions.TaskPlan(second_department.pk, 3),
+            actions.TaskPlan(third.pk, 2),
+        ],
+    )
+    assert list(ApprovalTask.objects.order_by("position").values_list("department__name", "status")) == [
+        ("人力资源和社会保障局", "pending"),
+        ("市场监督管理局", "pending"),
+        ("公安局", "pending"),
+    ]

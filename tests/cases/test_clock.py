@@ -319,3 +319,17 @@ def test_supplying_deferred_material_in_time_keeps_the_clock_running(clerk, comm
     )
     with at("2025-10-01"):
         assert supervise().deferred_lapsed == 0
+
+
+def test_a_deferred_deadline_not_yet_passed_stays_watched(clerk, committed_item, at) -> None:
+    with at("2025-09-26"):
+        case = actions.open_case(clerk, committed_item, person())
+        actions.accept_with_deferred(clerk, case, 1, 3, updates=received_except(case, "劳动合同"))
+    # When the lapse is tried on the last day (a sweep that read the case just before midnight)
+    with at("2025-09-30", "23:59"):
+        assert actions.lapse_deferred(case.pk) is False
+    # Then the case is still watched, and the next day's sweep suspends it
+    assert (fresh(case).deferred_lapsed, fresh(case).state) == (False, "accepted_deferred")
+    with at("2025-10-01", "00:05"):
+        assert supervise().deferred_lapsed == 1
+    assert (fresh(case).state, fresh(case).deferred_lapsed) == ("suspended", True)

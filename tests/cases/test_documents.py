@@ -85,8 +85,9 @@ def test_each_document_names_the_site_has_a_seal_area_a_qr_code_and_only_masked_
     assert case.masked_applicant_name in html
 
 
-def test_the_pdf_embeds_the_chinese_font(notices) -> None:
-    pdf = documents.render_notice_pdf(notices["one_time"], BASE_URL)
+@pytest.mark.parametrize("kind", ["one_time", "acceptance", "not_accepted", "completion"])
+def test_the_pdf_embeds_the_chinese_font(notices, kind) -> None:
+    pdf = documents.render_notice_pdf(notices[kind], BASE_URL)
     assert pdf.startswith(b"%PDF-")
     fonts = embedded_fonts(pdf)
     assert fonts

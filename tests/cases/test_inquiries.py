@@ -70,6 +70,37 @@ def test_on_equal_rank_the_recorder_stays_first_responder(clerk, guide) -> None:
     assert inquiry.first_responder == guide
 
 
+def test_the_highest_rank_wins_whoever_recorded_it_and_equal_seniors_go_by_the_order_named(
+    town_site, guide, senior_guide
+) -> None:
+    # Given two section chiefs and a deputy division chief answered together with the guide
+    chief = make_staff(town_site, Role.GUIDE, username="chief", full_name="何科长", rank=Rank.SECTION_CHIEF)
+    deputy = make_staff(
+        town_site, Role.GUIDE, username="deputy", full_name="罗副处", rank=Rank.DEPUTY_DIVISION_CHIEF
+    )
+    # When the guide records it naming both section chiefs, the later-created one first
+    inquiry = actions.record_inquiry(guide, inquiry_data(answered_with_ids=[chief.pk, senior_guide.pk]))
+    # Then of the equally ranked seniors, the one named first is 首问责任人
+    assert inquiry.first_responder == chief
+    # When the deputy division chief also answered, named last and twice
+    inquiry = actions.record_inquiry(
+        guide, inquiry_data(answered_with_ids=[senior_guide.pk, chief.pk, deputy.pk, deputy.pk])
+    )
+    # Then the highest 职级 is 首问责任人 whatever the order, and each colleague is kept once
+    assert inquiry.first_responder == deputy
+    assert sorted(inquiry.answered_with.values_list("username", flat=True)) == ["chief", "deputy", "senior"]
+
+
+def test_a_colleague_that_is_not_a_number_is_refused(guide) -> None:
+    with pytest.raises(ActionRefused) as refused:
+        actions.record_inquiry(guide, inquiry_data(answered_with_ids=["张三"]))
+    assert (refused.value.field, refused.value.message) == (
+        "answered_with_ids",
+        "共同答复人不存在或不在本场所。",
+    )
+    assert Inquiry.objects.count() == 0
+
+
 def test_a_colleague_of_another_site_cannot_be_named(guide, other_site_clerk) -> None:
     with pytest.raises(ActionRefused) as refused:
         actions.record_inquiry(guide, inquiry_data(answered_with_ids=[other_site_clerk.pk]))

@@ -297,3 +297,90 @@ def test_checklist_edit_keeps_deferred_and_records_versions(client_for, clerk, d
     assert response.status_code == 302
     form = check_of(draft_case, "申请表")
     assert (form.status, form.defect, form.submission_version) == ("defective", "未签名", 1)
+
+
+def test_my_matters_shows_where_each_inquiry_went_and_the_state_of_the_case_it_became(
+    client_for, town_site, clerk, window, committed_item
+) -> None:
+    from servicehall.accounts.roles import Role
+    from tests.conftest import make_staff
+
+    # Given a guide's inquiry, sent to window 3, where the clerk opened a case from it
+    guide = make_staff(town_site, Role.GUIDE, username="guide", full_name="陈导办")
+    inquiry = actions.record_inquiry(
+        guide, actions.InquiryData(channel="onsite", asker_name="欧阳娜娜", question="失业金怎么领？")
+    )
+    actions.refer_inquiry(
+        guide, inquiry, 1, actions.ReferralData(kind="guide", reason="属社保窗口职责", to_window_id=window.pk)
+    )
+    case = actions.open_case(clerk, committed_item, person(), inquiry=inquiry)
+    # When the guide, still 首问责任人, opens their work list
+    page = client_for(guide).get("/cases/my/").content.decode()
+    # Then the inquiry shows its 去向 and why, and the case it became with that case's state
+    assert "导办（引导至窗口）：3号窗口 社保综合窗口" in page
+    assert "属社保窗口职责" in page
+    assert f'<a class="mono" href="/cases/{case.pk}/">{case.number}</a> · 收件待审' in page
+    # And the page title is only the title (no handover section leaks into it)
+    title = page[page.index("<title>") : page.index("</title>")]
+    assert title == "<title>我的事项 · 政务服务窗口服务规范管理平台"
+    # When the case moves on, the list follows it
+    actions.update_materials(clerk, case, 1, all_received(case))
+    actions.accept(clerk, case, 2)
+    page = client_for(guide).get("/cases/my/").content.decode()
+    assert f'<a class="mono" href="/cases/{case.pk}/">{case.number}</a> · 已受理' in page
+
+
+def test_the_timeline_shows_what_each_action_changed_before_and_after(
+    client_for, clerk, supervisor, committed_item, at
+) -> None:
+    with at("2025-09-25"):
+        case = actions.open_case(clerk, committed_item, person())
+        actions.update_materials(
+            clerk,
+            case,
+            1,
+            [actions.MaterialUpdate(check_of(case, "申请表").pk, "defective", defect="未签名")],
+        )
+        actions.update_materials(
+            clerk,
+            case,
+            2,
+            [actions.MaterialUpdate(check_of(case, "申请表").pk, "received", resubmitted=True)],
+        )
+        actions.accept(clerk, case, 3, updates=all_received(case))
+    with at("2025-09-26"):
+        request = actions.request_extension(clerk, case, fresh(case).version, 3, "需现场核查")
+        actions.decide_extension(supervisor, request, True, "同意")
+        page = client_for(clerk).get(f"/cases/{case.pk}/").content.decode()
+    # Then each checklist change reads before → after, with the submission it concerned
+    assert "材料：申请表 未收 → 有缺陷（未签名），第 1 次提交" in page
+    assert "材料：申请表 有缺陷 → 已收，第 2 次提交" in page
+    # And the extension shows the due dates it moved
+    assert "承诺期限：2025-10-09 → 2025-10-13" in page
+    assert "法定期限：2025-10-29 → 2025-11-03" in page
+
+
+def test_the_board_lists_green_channel_work_first_and_names_the_configured_threshold(
+    client_for, clerk, supervisor, approver, committed_item, department, at
+) -> None:
+    # Given two cases with overdue approval tasks; the later-due one is marked 绿色通道
+    with at("2025-09-18"):
+        first = actions.open_case(clerk, committed_item, person(name="甲"))
+        actions.accept(clerk, first, 1, updates=all_received(first))
+        actions.start_approval(clerk, first, 2, "parallel", [actions.TaskPlan(department.pk, 1)])
+    with at("2025-09-22"):
+        urgent = actions.open_case(clerk, committed_item, person(name="乙"))
+        actions.accept(clerk, urgent, 1, updates=all_received(urgent))
+        actions.start_approval(clerk, urgent, 2, "parallel", [actions.TaskPlan(department.pk, 1)])
+        actions.mark_green_channel(supervisor, urgent, 3, "特事特办")
+    with at("2025-09-25"):
+        page = client_for(supervisor).get("/cases/board/").content.decode()
+        tasks = client_for(approver).get("/api/cases/tasks/pending").json()
+    # Then the overdue-task panel puts the green-channel case first, tagged
+    panel = page[page.index('id="tasks-heading"') : page.index('id="extensions-heading"')]
+    assert panel.index(urgent.number) < panel.index(first.number)
+    assert f'{urgent.number}</a> <span class="tag tag-green-channel">绿色通道</span>' in panel
+    # And so does the approvers' list through the API
+    assert [task["case_id"] for task in tasks] == [urgent.pk, first.pk]
+    # And the board names the yellow rule as configured (2 working days or 20% of the limit)
+    assert "黄牌：距承诺期限不超过 2 个工作日或办理时限的 20%（取较早者）" in page

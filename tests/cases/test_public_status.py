@@ -119,3 +119,15 @@ def test_incomplete_input_is_a_bad_request_and_not_counted(citizen_client, waiti
         assert ask(citizen_client, waiting_case.number, "12").status_code == 400
     assert ask(citizen_client, waiting_case.number, APPLICANT_PHONE[-4:]).status_code == 200
     assert AuditRecord.objects.filter(action="access.denied").count() == 0
+
+
+def test_a_deferred_case_shows_the_deadline_for_the_missing_material(
+    citizen_client, clerk, committed_item, at
+) -> None:
+    with at("2025-09-26"):
+        case = actions.open_case(clerk, committed_item, person())
+        actions.accept_with_deferred(clerk, case, 1, 3, updates=received_except(case, "劳动合同"))
+    page = ask(citizen_client, case.number, APPLICANT_PHONE[-4:]).content.decode()
+    assert "已容缺受理，正在办理（请按时补齐容缺材料）" in page
+    assert "<dt>尚需提交</dt><dd>劳动合同</dd>" in page
+    assert "<dt>容缺材料补齐期限</dt><dd>2025年9月30日</dd>" in page

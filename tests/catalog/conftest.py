@@ -26,6 +26,12 @@ def second_window(town_site: Any, department: Any) -> Any:
 
 
 @pytest.fixture
+def second_department(town_site: Any) -> Any:
+    """A second department at the town: the 协办部门 of a 联办件."""
+    return DepartmentFactory(site=town_site, code="SJ", name="市场监督管理局")
+
+
+@pytest.fixture
 def other_department(other_town_site: Any) -> Any:
     return DepartmentFactory(site=other_town_site, code="MZ", name="民政局")
 

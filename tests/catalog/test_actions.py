@@ -207,8 +207,16 @@ def test_each_rule_refuses_with_its_own_message_and_creates_nothing(
     assert errors == {key: message}
 
 
-def test_zero_limits_of_a_joint_item_are_refused_both(centre_administrator, department) -> None:
-    data = item_data(department, item_type="joint", statutory_limit_days=0, committed_limit_days=0)
+def test_zero_limits_of_a_joint_item_are_refused_both(
+    centre_administrator, department, second_department
+) -> None:
+    data = item_data(
+        department,
+        item_type="joint",
+        statutory_limit_days=0,
+        committed_limit_days=0,
+        joint_department_ids=[second_department.pk],
+    )
     assert refused_errors(centre_administrator, data) == {
         "statutory_limit_days": "联办件的法定办结时限至少为 1 个工作日，只有即办件可以为 0。",
         "committed_limit_days": "联办件的承诺办结时限至少为 1 个工作日，只有即办件可以为 0。",

@@ -322,7 +322,14 @@ def test_export_download(client_for, centre_administrator, item) -> None:
     assert response.status_code == 200
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert "attachment" in response["Content-Disposition"]
-    assert load_workbook(io.BytesIO(response.content)).sheetnames == ["事项", "材料", "收费", "流程", "窗口"]
+    assert load_workbook(io.BytesIO(response.content)).sheetnames == [
+        "事项",
+        "材料",
+        "收费",
+        "流程",
+        "窗口",
+        "协办部门",
+    ]
 
 
 def test_import_page_lists_all_errors_with_status_400(client_for, centre_administrator, department) -> None:

@@ -79,10 +79,10 @@ def stocked(centre_administrator, department, window, second_window, other_depar
     )
 
 
-def test_export_has_five_sheets_with_chinese_headers(stocked, centre_administrator) -> None:
+def test_export_has_six_sheets_with_chinese_headers(stocked, centre_administrator) -> None:
     content = spreadsheet.export_catalogue(ServiceItem.objects.all())
     book = load_workbook(io.BytesIO(content))
-    assert book.sheetnames == ["事项", "材料", "收费", "流程", "窗口"]
+    assert book.sheetnames == ["事项", "材料", "收费", "流程", "窗口", "协办部门"]
     items = sheet_rows(content, "事项")
     assert items[0] == [
         "事项编码",
@@ -203,7 +203,15 @@ def test_import_creates_items_and_records_the_counts(centre_administrator, depar
     ]
     assert ServiceItem.objects.get(code="RS-101").is_published is False
     audit = AuditRecord.objects.get(action="catalog.catalogue_imported")
-    assert audit.after == {"created": 2, "updated": 0, "materials": 2, "fees": 0, "steps": 2, "windows": 2}
+    assert audit.after == {
+        "created": 2,
+        "updated": 0,
+        "materials": 2,
+        "fees": 0,
+        "steps": 2,
+        "windows": 2,
+        "joint_departments": 0,
+    }
     assert audit.actor == centre_administrator
 
 
@@ -332,6 +340,7 @@ def test_import_reports_every_error_with_sheet_row_and_column_and_imports_nothin
     # Then every error is named by sheet, row and column, in reading order
     assert refusal.value.lines == [
         "工作表 事项 第 3 行 第 G 列（承诺办结时限（工作日））：承诺办结时限（5 个工作日）不能超过法定办结时限（3 个工作日）。",
+        "工作表 事项 第 4 行 第 A 列（事项编码）：联办件由两个以上部门并联审批：除实施部门（牵头部门）外，至少选择一个协办部门。",
         "工作表 事项 第 4 行 第 F 列（法定办结时限（工作日））：法定办结时限不能为负数。",
         "工作表 事项 第 4 行 第 G 列（承诺办结时限（工作日））：联办件的承诺办结时限至少为 1 个工作日，只有即办件可以为 0。",
         "工作表 事项 第 5 行 第 A 列（事项编码）：事项编码 RS-100 与第 2 行重复",

@@ -234,6 +234,7 @@ class EventOut(Schema):
     occurred_at: dt.datetime
     from_state: str
     to_state: str
+    before: Any = None
     after: Any = None
 
 
@@ -738,7 +739,7 @@ def pending_tasks(request: HttpRequest) -> list[dict[str, Any]]:
     tasks = (
         actions.scoped_tasks(request.user)
         .filter(status="pending")
-        .order_by("due_date", "case_id")[:LIST_LIMIT_MAX]
+        .order_by("-case__is_green_channel", "due_date", "case_id")[:LIST_LIMIT_MAX]
     )
     return [_task_out(task) for task in tasks]
 

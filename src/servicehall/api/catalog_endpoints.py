@@ -66,6 +66,8 @@ class ItemIn(Schema):
     fees: list[FeeIn] = Field(default_factory=list, max_length=actions.FEES_MAX)
     steps: list[StepIn] = Field(default_factory=list, max_length=actions.STEPS_MAX)
     window_ids: list[int] = Field(default_factory=list, max_length=actions.WINDOWS_MAX)
+    # 协办部门 of a 联办件 (besides department_id, the 牵头部门); other item types leave it empty.
+    joint_department_ids: list[int] = Field(default_factory=list, max_length=actions.JOINT_DEPARTMENTS_MAX)
 
 
 class PublishIn(Schema):
@@ -127,6 +129,7 @@ class ItemOut(ItemSummaryOut):
     fees: list[FeeOut]
     steps: list[StepOut]
     windows: list[WindowRef]
+    joint_department_ids: list[int]
 
 
 class ItemPage(Schema):
@@ -194,6 +197,9 @@ def _item_out(item: ServiceItem) -> dict[str, Any]:
         {"position": step.position, "name": step.name, "description": step.description}
         for step in item.steps.order_by("position")
     ]
+    body["joint_department_ids"] = list(
+        item.joint_departments.order_by("position").values_list("department_id", flat=True)
+    )
     body["windows"] = [
         {
             "id": link.window.pk,
@@ -229,6 +235,7 @@ def _item_data(body: ItemIn) -> actions.ItemData:
         fees=[actions.FeeData(**fee.model_dump()) for fee in body.fees],
         steps=[actions.StepData(**step.model_dump()) for step in body.steps],
         window_ids=list(body.window_ids),
+        joint_department_ids=list(body.joint_department_ids),
     )
 
 

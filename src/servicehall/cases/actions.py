@@ -432,15 +432,27 @@ def record_inquiry(actor: UserType, data: InquiryData) -> Inquiry:
     asked_at = data.asked_at or clock.now()
     if asked_at > clock.now() + dt.timedelta(minutes=5):
         raise ActionRefused(_("咨询时间不能晚于现在。"), code="asked_in_future", field="asked_at")
-    colleague_ids = sorted({int(identifier) for identifier in data.answered_with_ids} - {actor.pk})
-    colleagues = list(
-        User.objects.filter(pk__in=colleague_ids, is_active=True, site_id__in=actor.accessible_site_ids())
-    )
-    if len(colleagues) != len(colleague_ids):
+    try:
+        named = [int(identifier) for identifier in data.answered_with_ids]
+    except (TypeError, ValueError):
+        raise ActionRefused(
+            _("共同答复人不存在或不在本场所。"), code="invalid_colleague", field="answered_with_ids"
+        ) from None
+    # In the order the recorder named them, once each: that order settles a tie between colleagues.
+    colleague_ids = list(dict.fromkeys(identifier for identifier in named if identifier != actor.pk))
+    found = {
+        user.pk: user
+        for user in User.objects.filter(
+            pk__in=colleague_ids, is_active=True, site_id__in=actor.accessible_site_ids()
+        )
+    }
+    if len(found) != len(colleague_ids):
         raise ActionRefused(
             _("共同答复人不存在或不在本场所。"), code="invalid_colleague", field="answered_with_ids"
         )
-    # DB4420 §3: 同时有两位以上工作人员答复的，职务职级最高者为首问责任人; the recorder wins a tie.
+    colleagues = [found[identifier] for identifier in colleague_ids]
+    # DB4420 §3: 同时有两位以上工作人员答复的，职务职级最高者为首问责任人. On equal rank the recorder (who
+    # received the person first) keeps it, then the colleague named first; max() returns the first maximum.
     first_responder = max([actor, *colleagues], key=lambda person: person.rank)
     with transaction.atomic():
         inquiry = Inquiry.objects.create(
@@ -1416,12 +1428,14 @@ def lapse_deferred(case_id: int) -> bool:
     """The 容缺 deadline passed: the case is suspended and the applicant and 首办责任人 are told (sweep)."""
     with transaction.atomic():
         case = _lock_case(case_id, None)
-        if (
-            case.deferred_due is None
-            or case.deferred_due >= clock.today()
-            or not is_allowed(CaseAction.LAPSE_DEFERRED, case.state)
-        ):
-            Case.objects.filter(pk=case.pk).update(deferred_lapsed=True)
+        if case.deferred_due is None or case.deferred_due >= clock.today():
+            # Supplied or moved since the sweep read it: nothing lapsed, and it stays watched.
+            return False
+        if not is_allowed(CaseAction.LAPSE_DEFERRED, case.state):
+            # Already suspended for a 补正: the sweep looks again once it resumes. Any other state (the
+            # case was refused after review) has nothing left to suspend, so the watch ends.
+            if case.state != CaseState.SUSPENDED:
+                Case.objects.filter(pk=case.pk).update(deferred_lapsed=True)
             return False
         case.resume_state = case.state
         case.suspension_reason = "deferred_lapse"
@@ -1473,7 +1487,12 @@ def start_approval(
         _require_allowed(case, CaseAction.START_APPROVAL)
         if case.is_immediate:
             raise ActionRefused(_("即办件由窗口当场办结，不提交后台审批。"), code="immediate_same_visit")
-        allowed_sites = _ancestor_site_ids(case.site) | {case.item.department.site_id}
+        participating = _participating_departments(case.item)
+        allowed_sites = (
+            _ancestor_site_ids(case.site)
+            | {case.item.department.site_id}
+            | {department.site_id for department in participating}
+        )
         departments: list[tuple[Department, int]] = []
         for index, plan in enumerate(plans):
             department = Department.objects.filter(pk=plan.department_id, is_active=True).first()
@@ -1492,6 +1511,14 @@ def start_approval(
         if case.item.item_type == ItemType.JOINT and len(departments) < 2:
             raise ActionRefused(
                 _("联办件须由两个以上部门联合审批。"), code="joint_needs_departments", field="tasks"
+            )
+        planned = {department.pk for department, _days in departments}
+        left_out = [department.name for department in participating if department.pk not in planned]
+        if left_out:
+            raise ActionRefused(
+                _("联办件须由全部参与部门审批，缺少：%(names)s。") % {"names": "、".join(left_out)},
+                code="joint_department_missing",
+                field="tasks",
             )
         day = clock.today()
         tasks = []
@@ -1533,6 +1560,14 @@ def start_approval(
             if task.status == TaskStatus.PENDING:
                 _notify_approvers(case, task)
     return tasks
+
+
+def _participating_departments(item: ServiceItem) -> list[Department]:
+    """A 联办件's 牵头部门 and 协办部门 as the catalogue records them (seed 000 六件管理 跨部门事项联合办理):
+    each must take part in the approval. Other items name no one the plan must include."""
+    if item.item_type != ItemType.JOINT:
+        return []
+    return [department for department in item.participating_departments() if department.is_active]
 
 
 def _ancestor_site_ids(site: Site) -> set[int]:
@@ -1682,10 +1717,14 @@ def _deemable(case: Case, task: ApprovalTask, today: dt.date) -> bool:
 
 
 def _deem_locked(
-    case: Case, tasks: Sequence[ApprovalTask], approvers: dict[int, list[int]]
+    case: Case,
+    tasks: Sequence[ApprovalTask],
+    approvers: dict[int, list[int]],
+    supervisors: dict[int, list[int]],
 ) -> tuple[list[ViolationEntry], list[Notification]]:
     """Deem the case's overdue tasks approved (case and tasks already locked); the case advances after
-    each, exactly as after a decision. Returns the violations and notifications to write."""
+    each, exactly as after a decision. Returns the violations and notifications to write: the first
+    handler, the department's approvers and the case site's 窗口负责人 are told."""
     now = clock.now()
     violations: list[ViolationEntry] = []
     notifications: list[Notification] = []
@@ -1717,7 +1756,12 @@ def _deem_locked(
             "number": case.number,
             "department": task.department.name,
         }
-        for recipient_id in {case.first_handler_id, *approvers.get(task.department_id, [])}:
+        recipients = {
+            case.first_handler_id,
+            *approvers.get(task.department_id, []),
+            *supervisors.get(case.site_id, []),
+        }
+        for recipient_id in recipients:
             notifications.append(
                 Notification(
                     site_id=case.site_id,
@@ -1729,6 +1773,20 @@ def _deem_locked(
                 )
             )
     return violations, notifications
+
+
+def _supervisors_by_site(site_ids: Iterable[int]) -> dict[int, list[int]]:
+    supervisors: dict[int, list[int]] = {}
+    rows = (
+        User.objects.filter(
+            site_id__in=set(site_ids), is_active=True, role_grants__role=Role.WINDOW_SUPERVISOR
+        )
+        .values_list("site_id", "pk")
+        .distinct()
+    )
+    for site_id, user_id in rows:
+        supervisors.setdefault(site_id, []).append(user_id)
+    return supervisors
 
 
 def _approvers_by_department(department_ids: Iterable[int]) -> dict[int, list[int]]:
@@ -1752,7 +1810,12 @@ def deem_task_approved(task_id: int) -> bool:
         case, task = _lock_task(task_id)
         if not _deemable(case, task, clock.today()):
             return False
-        violations, notifications = _deem_locked(case, [task], _approvers_by_department([task.department_id]))
+        violations, notifications = _deem_locked(
+            case,
+            [task],
+            _approvers_by_department([task.department_id]),
+            _supervisors_by_site([case.site_id]),
+        )
         record_violations(violations)
         Notification.objects.bulk_create(notifications)
     return True
@@ -1793,6 +1856,7 @@ def deem_overdue_tasks(limit: int = 100) -> int:
         approvers = _approvers_by_department(
             task.department_id for tasks in tasks_by_case.values() for task in tasks
         )
+        supervisors = _supervisors_by_site(case.site_id for case in cases)
         violations: list[ViolationEntry] = []
         notifications: list[Notification] = []
         deemed = 0
@@ -1800,7 +1864,7 @@ def deem_overdue_tasks(limit: int = 100) -> int:
             overdue = [task for task in tasks_by_case.get(case.pk, []) if _deemable(case, task, today)]
             if not overdue:
                 continue
-            case_violations, case_notifications = _deem_locked(case, overdue, approvers)
+            case_violations, case_notifications = _deem_locked(case, overdue, approvers, supervisors)
             violations += case_violations
             notifications += case_notifications
             deemed += len(case_violations)

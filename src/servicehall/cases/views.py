@@ -55,7 +55,7 @@ from servicehall.cases.supervise import (
     colour_of,
     task_colour,
 )
-from servicehall.catalog.models import ServiceItem
+from servicehall.catalog.models import ItemType, ServiceItem
 from servicehall.lib.errors import ActionRefused, NotFound, PermissionRefused
 from servicehall.sites.models import Department, Site, Window
 from servicehall.web.responses import refusal_page, refusal_response
@@ -144,13 +144,7 @@ def _decorate(cases: list[Case], today: dt.date) -> list[Case]:
 @staff_view(Capability.RECORD_INQUIRIES)
 def my_matters_view(request: HttpRequest) -> HttpResponse:
     today = clock.today()
-    inquiries = (
-        Inquiry.objects.restrict(request.user)
-        .filter(first_responder=request.user)
-        .exclude(status=InquiryStatus.DONE)
-        .select_related("item")
-        .order_by("asked_at")
-    )
+    inquiries = _owned_inquiries(request.user, request.user.pk)
     cases = _decorate(
         list(
             by_urgency(
@@ -179,6 +173,23 @@ def my_matters_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _owned_inquiries(user: User, owner_id: int) -> list[Inquiry]:
+    """The open inquiries ``owner_id`` is 首问责任人 for, each with its latest 去向 and the case it became:
+    the owner follows the matter to its end (一跟到底), so the work list shows where it is now."""
+    inquiries = list(
+        Inquiry.objects.restrict(user)
+        .filter(first_responder_id=owner_id)
+        .exclude(status=InquiryStatus.DONE)
+        .select_related("item", "case")
+        .prefetch_related("referrals")
+        .order_by("asked_at")
+    )
+    for inquiry in inquiries:
+        referrals = list(inquiry.referrals.all())
+        inquiry.latest_referral = referrals[-1] if referrals else None
+    return inquiries
+
+
 def _handed_over_matters(user: User, today: dt.date) -> list[dict[str, Any]]:
     """替岗: the open matters of colleagues on leave today for whom ``user`` is the named substitute
     (seed 000 AB岗工作制度 2 and 4). Responsibility stays with the colleague; the substitute carries it on."""
@@ -188,13 +199,7 @@ def _handed_over_matters(user: User, today: dt.date) -> list[dict[str, Any]]:
     for leave in substitutions_of(user, today):
         if leave.starts_on > today:
             continue
-        colleague_inquiries = list(
-            Inquiry.objects.restrict(user)
-            .filter(first_responder_id=leave.staff_id)
-            .exclude(status=InquiryStatus.DONE)
-            .select_related("item")
-            .order_by("asked_at")
-        )
+        colleague_inquiries = _owned_inquiries(user, leave.staff_id)
         colleague_cases = _decorate(
             list(
                 by_urgency(
@@ -475,8 +480,15 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _participants(case: Case) -> list[Department]:
+    if case.item.item_type != ItemType.JOINT:
+        return []
+    return [department for department in case.item.participating_departments() if department.is_active]
+
+
 def _allowed_departments(case: Case) -> QuerySet[Department]:
     site_ids = {case.site_id, case.item.department.site_id}
+    site_ids |= {department.site_id for department in _participants(case)}
     site = case.site
     while site.parent_id is not None:
         site_ids.add(site.parent_id)
@@ -486,6 +498,17 @@ def _allowed_departments(case: Case) -> QuerySet[Department]:
         .select_related("site")
         .order_by("site__code", "code")
     )
+
+
+TASK_SLOTS_SHOWN = 4
+
+
+def _task_slots(case: Case) -> list[tuple[int, int | None]]:
+    """The approval form's rows, pre-filled: a 联办件's departments as the catalogue lists them (牵头部门
+    first), otherwise the item's own department; every row can still be changed."""
+    planned = [department.pk for department in _participants(case)] or [case.department_id]
+    count = min(actions.TASK_COUNT_MAX, max(TASK_SLOTS_SHOWN, len(planned)))
+    return [(index, planned[index] if index < len(planned) else None) for index in range(count)]
 
 
 def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
@@ -567,6 +590,7 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "events": _summarised(list(case.events.order_by("occurred_at", "id"))),
         "cards": case.cards.all(),
         "departments": _allowed_departments(case) if CaseAction.START_APPROVAL in offered else [],
+        "task_slots": _task_slots(case) if CaseAction.START_APPROVAL in offered else [],
         "approval_modes": ApprovalMode.choices,
         "delivery_methods": [
             (method, label)
@@ -611,7 +635,12 @@ SUMMARY_LABELS = {
     "violations": _lazy("一次性告知违规"),
     "clock_stopped": _lazy("计时暂停"),
     "note": _lazy("意见"),
+    "changes": _lazy("材料核对"),
+    "is_green_channel": _lazy("绿色通道"),
+    "extension_days": _lazy("已延长工作日"),
 }
+# The keys whose value is a list of checklist changes, each with its own before and after.
+MATERIAL_CHANGE_KEYS = frozenset({"materials", "changes"})
 
 
 CHOICE_LABELS: dict[str, dict[str, Any]] = {
@@ -643,14 +672,44 @@ def _summary_value(value: Any, key: str = "") -> str:
     return str(value)
 
 
+MATERIAL_STATUS_LABELS = dict(MaterialStatus.choices)
+
+
+def _material_change_text(change: dict[str, Any]) -> str:
+    """One checklist line's change, before → after (the 服务日志台账 keeps both)."""
+    before = change.get("before") or {}
+    after = change.get("after") or {}
+    old = str(MATERIAL_STATUS_LABELS.get(before.get("status"), before.get("status") or "—"))
+    new = str(MATERIAL_STATUS_LABELS.get(after.get("status"), after.get("status") or "—"))
+    text = f"{change.get('name', '')} {old} → {new}"
+    if after.get("defect"):
+        text += f"（{after['defect']}）"
+    if after.get("submission_version", 0) > before.get("submission_version", 0):
+        text += _("，第 %(version)d 次提交") % {"version": after["submission_version"]}
+    return text
+
+
 def _summarised(events: list[Any]) -> list[Any]:
-    """A readable line per event from its before/after: the labelled fields only, never raw JSON."""
+    """A readable line per event from its before/after: the labelled fields only, never raw JSON.
+
+    A field the action changed shows both values (before → after)."""
     for event in events:
         parts = []
+        before = event.before or {}
         for key, value in (event.after or {}).items():
             label = SUMMARY_LABELS.get(key)
-            text = _summary_value(value, key) if label else ""
-            if label and text:
+            if not label:
+                continue
+            if key in MATERIAL_CHANGE_KEYS and isinstance(value, list):
+                text = "；".join(
+                    _material_change_text(change) if isinstance(change, dict) else str(change)
+                    for change in value
+                )
+            else:
+                text = _summary_value(value, key)
+                if key in before and before[key] != value:
+                    text = f"{_summary_value(before[key], key) or '—'} → {text or '—'}"
+            if text:
                 parts.append(f"{label}：{text}")
         event.summary = "；".join(parts)
         event.from_label = CaseState(event.from_state).label if event.from_state else "—"
@@ -888,20 +947,23 @@ def _render_board(
         ),
         today,
     )
-    urgent = [case for case in urgent if case.colour_info["colour"] in (Colour.RED, Colour.YELLOW)] or urgent[
-        :20
-    ]
+    # The board is for what needs a supervisor's eye: red, yellow, and every 绿色通道 case whatever its colour.
+    urgent = [
+        case
+        for case in urgent
+        if case.is_green_channel or case.colour_info["colour"] in (Colour.RED, Colour.YELLOW)
+    ] or urgent[:20]
     overdue_tasks = (
         ApprovalTask.objects.restrict(request.user)
         .filter(status=TaskStatus.PENDING, due_date__lt=today)
         .select_related("case", "department")
-        .order_by("due_date")[:50]
+        .order_by("-case__is_green_channel", "due_date", "case_id")[:50]
     )
     extensions = (
         ExtensionRequest.objects.restrict(request.user)
         .filter(status=ExtensionStatus.PENDING)
         .select_related("case", "requested_by")
-        .order_by("requested_at")
+        .order_by("-case__is_green_channel", "requested_at")
     )
     start, end = _period(request)
     report = metrics.report(
@@ -923,6 +985,8 @@ def _render_board(
             "start": start,
             "end": end,
             "target": metrics.ON_TIME_TARGET,
+            "yellow_days": clock.yellow_working_days(),
+            "yellow_share": round(clock.yellow_share_of_limit() * 100),
             "today": today,
             "error": error,
         },

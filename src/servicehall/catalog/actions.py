@@ -32,6 +32,7 @@ from servicehall.catalog.models import (
     Fee,
     ItemType,
     ItemWindow,
+    JointDepartment,
     Material,
     MaterialForm,
     PledgeKind,
@@ -65,6 +66,7 @@ MATERIALS_MAX = 50
 FEES_MAX = 20
 STEPS_MAX = 30
 WINDOWS_MAX = 50
+JOINT_DEPARTMENTS_MAX = 20
 PLEDGES_MAX = 100
 SAMPLE_MAX_BYTES = 5 * 1024 * 1024
 # What each accepted extension's file starts with: a renamed executable is not a 样表.
@@ -156,6 +158,8 @@ class ItemData:
     fees: list[FeeData] = field(default_factory=list)
     steps: list[StepData] = field(default_factory=list)
     window_ids: list[int] = field(default_factory=list)
+    # 协办部门 of a 联办件, besides ``department`` (the 牵头部门); other types have none.
+    joint_department_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -170,6 +174,7 @@ NESTED_LABELS = {
     "fees": gettext_lazy("收费项目"),
     "steps": gettext_lazy("办理流程"),
     "windows": gettext_lazy("办理窗口"),
+    "joint_departments": gettext_lazy("协办部门"),
     "pledges": gettext_lazy("服务承诺"),
 }
 
@@ -292,11 +297,26 @@ class Lookups:
     departments: dict[int, Department]
     windows: dict[int, Window]
     items_by_code: dict[str, tuple[int, int]]  # lower-cased code -> (item id, site id)
+    site_parents: dict[int, int | None] = field(default_factory=dict)  # every site in scope -> its parent
+
+    def site_and_ancestors(self, site_id: int) -> set[int]:
+        """A site and the sites above it that are in scope (three levels at most)."""
+        found: set[int] = set()
+        current: int | None = site_id
+        while current is not None and current not in found:
+            found.add(current)
+            current = self.site_parents.get(current)
+        return found
 
     @classmethod
     def for_items(cls, actor: User, items: Sequence[ItemData]) -> Lookups:
         scope = actor.accessible_site_ids()
-        department_ids = {data.department_id for data in items if isinstance(data.department_id, int)}
+        department_ids = {data.department_id for data in items if isinstance(data.department_id, int)} | {
+            identifier
+            for data in items
+            for identifier in data.joint_department_ids
+            if isinstance(identifier, int)
+        }
         window_ids = {
             identifier for data in items for identifier in data.window_ids if isinstance(identifier, int)
         }
@@ -336,6 +356,7 @@ class Lookups:
                 code.lower(): (pk, site_id)
                 for pk, code, site_id in items.values_list("pk", "code", "site_id")
             },
+            site_parents=dict(Site.objects.filter(pk__in=scope).values_list("pk", "parent_id")),
         )
 
 
@@ -349,6 +370,7 @@ class CleanItem:
     statutory_limit_days: int
     committed_limit_days: int
     amounts: list[Decimal]
+    joint_departments: list[Department] = field(default_factory=list)
 
 
 def item_problems(
@@ -446,10 +468,76 @@ def item_problems(
         errors["is_free"] = _("收费事项至少要有一个收费项目；不收费请勾选“不收费”。")
     _check_steps(data.steps, errors)
     windows = _check_windows(data.window_ids, lookups, errors)
+    joint = _check_joint_departments(data, item_type, department, existing, lookups, errors)
 
     if errors or department is None or statutory is None or committed is None:
         return errors, None
-    return errors, CleanItem(data, department, windows, statutory, committed, amounts)
+    return errors, CleanItem(data, department, windows, statutory, committed, amounts, joint)
+
+
+def _joint_department_ids(item: ServiceItem | None) -> set[int]:
+    if item is None:
+        return set()
+    return set(JointDepartment.objects.filter(item=item).values_list("department_id", flat=True))
+
+
+def _check_joint_departments(
+    data: ItemData,
+    item_type: str | None,
+    lead: Department | None,
+    existing: ServiceItem | None,
+    lookups: Lookups,
+    errors: dict[str, str],
+) -> list[Department]:
+    """A 联办件 needs at least one 协办部门 beside its 牵头部门 (so two departments in all, 并联审批);
+    the other types are handled by their own department alone. A 协办部门 sits at the lead's site or
+    above it, where cases.start_approval lets an approval task go."""
+    identifiers = data.joint_department_ids
+    if not isinstance(identifiers, list):
+        errors["joint_departments"] = _("协办部门格式不正确。")
+        return []
+    if len(identifiers) > JOINT_DEPARTMENTS_MAX:
+        errors["joint_departments"] = _("协办部门不能超过 %(limit)d 个。") % {"limit": JOINT_DEPARTMENTS_MAX}
+        return []
+    if item_type is not None and item_type != ItemType.JOINT:
+        if identifiers:
+            errors["joint_departments"] = _("只有联办件设置协办部门；%(type)s由实施部门独立办理。") % {
+                "type": ItemType(item_type).label
+            }
+        return []
+    chosen = [
+        lookups.departments.get(identifier) if isinstance(identifier, int) else None
+        for identifier in identifiers
+    ]
+    # A department deactivated since stays on the items it already had; read only when one is chosen.
+    previous = (
+        _joint_department_ids(existing)
+        if any(department is not None and not department.is_active for department in chosen)
+        else set()
+    )
+    allowed_sites = lookups.site_and_ancestors(lead.site_id) if lead is not None else set()
+    departments: list[Department] = []
+    seen: set[int] = set()
+    for index, department in enumerate(chosen):
+        key = f"joint_departments.{index}.department"
+        if department is None:
+            errors[key] = _("协办部门不存在或不在您的管理范围内。")
+        elif not department.is_active and department.pk not in previous:
+            errors[key] = _("协办部门 %(name)s 已停用，不能再分配事项。") % {"name": department.name}
+        elif lead is not None and department.pk == lead.pk:
+            errors[key] = _("协办部门不能与实施部门（牵头部门）相同。")
+        elif department.pk in seen:
+            errors[key] = _("协办部门 %(name)s 重复。") % {"name": department.name}
+        elif lead is not None and department.site_id not in allowed_sites:
+            errors[key] = _("协办部门须进驻实施部门所在场所或其上级场所。")
+        else:
+            seen.add(department.pk)
+            departments.append(department)
+    if item_type == ItemType.JOINT and not identifiers and "joint_departments" not in errors:
+        errors["joint_departments"] = _(
+            "联办件由两个以上部门并联审批：除实施部门（牵头部门）外，至少选择一个协办部门。"
+        )
+    return departments
 
 
 def _check_materials(materials: list[MaterialData], errors: dict[str, str]) -> None:
@@ -580,6 +668,12 @@ def item_picture(item: ServiceItem) -> dict[str, Any]:
         {"position": step.position, "name": step.name, "description": step.description}
         for step in ProcessStep.objects.filter(item=item).order_by("position")
     ]
+    picture["joint_departments"] = [
+        f"{site_code}/{code}"
+        for site_code, code in JointDepartment.objects.filter(item=item)
+        .order_by("position")
+        .values_list("department__site__code", "department__code")
+    ]
     picture["windows"] = sorted(
         f"{site_code}#{number}"
         for site_code, number in ItemWindow.objects.filter(item=item).values_list(
@@ -680,7 +774,9 @@ def _replace_nested(pairs: Sequence[tuple[ServiceItem, CleanItem]]) -> list[str]
         Fee.objects.filter(item_id__in=chunk).delete()
         ProcessStep.objects.filter(item_id__in=chunk).delete()
         ItemWindow.objects.filter(item_id__in=chunk).delete()
+        JointDepartment.objects.filter(item_id__in=chunk).delete()
     fees: list[Fee] = []
+    joint: list[JointDepartment] = []
     steps: list[ProcessStep] = []
     links: list[ItemWindow] = []
     for item, clean in pairs:
@@ -702,9 +798,14 @@ def _replace_nested(pairs: Sequence[tuple[ServiceItem, CleanItem]]) -> list[str]
             )
         for window in clean.windows:
             links.append(ItemWindow(site_id=window.site_id, item=item, window=window))
+        for position, department in enumerate(clean.joint_departments, start=1):
+            joint.append(
+                JointDepartment(site_id=item.site_id, item=item, department=department, position=position)
+            )
     Fee.objects.bulk_create(fees, batch_size=BATCH)
     ProcessStep.objects.bulk_create(steps, batch_size=BATCH)
     ItemWindow.objects.bulk_create(links, batch_size=BATCH)
+    JointDepartment.objects.bulk_create(joint, batch_size=BATCH)
     return unused
 
 
@@ -979,6 +1080,7 @@ class ImportResult:
     fees: int
     steps: int
     windows: int
+    joint_departments: int = 0
 
 
 class CatalogueImportRefused(ActionRefused):
@@ -1066,6 +1168,7 @@ def import_catalogue(actor: User, content: bytes) -> ImportResult:
             fees=sum(len(clean.data.fees) for _item, clean in pairs),
             steps=sum(len(clean.data.steps) for _item, clean in pairs),
             windows=sum(len(clean.windows) for _item, clean in pairs),
+            joint_departments=sum(len(clean.joint_departments) for _item, clean in pairs),
         )
         record(
             "catalog.catalogue_imported",

@@ -38,6 +38,11 @@ class DepartmentChoiceField(forms.ModelChoiceField):
         return f"{department.site.name} · {department.name}"
 
 
+class DepartmentsChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, department: Department) -> str:
+        return f"{department.site.name} · {department.name}"
+
+
 class WindowChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, window: Window) -> str:
         return f"{window.site.name} · {window}"
@@ -75,10 +80,22 @@ class ItemForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": _("窗口不存在、已停用或不在您的管理范围内。")},
     )
+    joint_departments = DepartmentsChoiceField(
+        label=_("协办部门（联办件）"),
+        queryset=Department.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("协办部门不存在或不在您的管理范围内。")},
+    )
     is_published = forms.BooleanField(label=_("保存后在办事指南中公开"), required=False, initial=True)
 
     def __init__(
-        self, *args: Any, user: Any, current_department_id: int | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        user: Any,
+        current_department_id: int | None = None,
+        current_joint_department_ids: list[int] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         scope = user.accessible_site_ids()
@@ -87,6 +104,13 @@ class ItemForm(forms.Form):
             Q(is_active=True) | Q(pk=current_department_id), site_id__in=scope
         )
         self.fields["department"].queryset = departments.select_related("site").order_by("site__code", "code")
+        self.fields["joint_departments"].queryset = (
+            Department.objects.filter(
+                Q(is_active=True) | Q(pk__in=current_joint_department_ids or []), site_id__in=scope
+            )
+            .select_related("site")
+            .order_by("site__code", "code")
+        )
         self.fields["windows"].queryset = (
             Window.objects.filter(site_id__in=scope, is_active=True)
             .select_related("site")
@@ -196,7 +220,7 @@ class SampleUploadForm(forms.Form):
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=_("事项清单（.xlsx）"),
-        help_text=_("格式与“导出”的文件相同：事项、材料、收费、流程、窗口五个工作表。"),
+        help_text=_("格式与“导出”的文件相同：事项、材料、收费、流程、窗口、协办部门六个工作表。"),
         error_messages={"required": _("请选择要导入的文件。")},
     )
 

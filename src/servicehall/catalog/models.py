@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -84,6 +86,10 @@ class ServiceItem(models.Model):
     @property
     def is_immediate(self) -> bool:
         return self.item_type == ItemType.IMMEDIATE
+
+    def participating_departments(self) -> list[Any]:
+        """The 牵头部门 first, then the 协办部门 in order: every department of a 联办件's 并联审批."""
+        return [self.department, *(link.department for link in self.joint_departments.all())]
 
     def delivery_labels(self) -> list[str]:
         """The delivery options in the order the guide shows them (seed 002 附录C 一次办结, 送达方式)."""
@@ -191,6 +197,36 @@ class ItemWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item.code} @ {self.window}"
+
+
+class JointDepartment(models.Model):
+    """协办部门 — a department that takes part, beside the item's own 实施部门 (牵头部门), in a 联办件.
+
+    Seed 000 服务承诺制 8 (六件管理: 跨部门事项联合办理) and seed 002 附录C 并联审批机制: a 联办件 is handled by
+    at least two departments in parallel, so it has at least one of these; other types have none.
+    The approval of a case (cases.start_approval) reads ``ServiceItem.participating_departments``.
+    """
+
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(ServiceItem, on_delete=models.CASCADE, related_name="joint_departments")
+    department = models.ForeignKey(
+        "sites.Department", verbose_name=_("协办部门"), on_delete=models.PROTECT, related_name="joint_items"
+    )
+    position = models.PositiveSmallIntegerField(_("序号"))
+
+    objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("协办部门")
+        verbose_name_plural = _("协办部门")
+        ordering = ["item_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "department"], name="joint_department_unique"),
+            models.UniqueConstraint(fields=["item", "position"], name="joint_department_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {self.department_id}"
 
 
 class PledgeKind(models.TextChoices):

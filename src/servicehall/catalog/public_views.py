@@ -13,12 +13,14 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from servicehall.catalog.actions import CODE_MAX_LENGTH, CODE_PATTERN, search_text
 from servicehall.catalog.models import (
     ItemWindow,
+    JointDepartment,
     Material,
     PledgeKind,
     ServiceItem,
@@ -26,6 +28,7 @@ from servicehall.catalog.models import (
     SiteDisclosure,
 )
 from servicehall.catalog.views import sample_response
+from servicehall.duty.public import on_duty
 from servicehall.sites.models import Department, Site
 
 ITEMS_PER_PAGE = 20
@@ -99,6 +102,10 @@ def _published_item(code: str) -> ServiceItem:
             "fees",
             "steps",
             Prefetch(
+                "joint_departments",
+                queryset=JointDepartment.objects.order_by("position").select_related("department"),
+            ),
+            Prefetch(
                 "item_windows",
                 queryset=ItemWindow.objects.filter(window__is_active=True).select_related("window__site"),
             ),
@@ -135,6 +142,7 @@ def guide_detail_view(request: HttpRequest, code: str) -> HttpResponse:
             "has_deferrable": any(material.is_deferrable for material in item.materials.all()),
             "fees": list(item.fees.all()),
             "steps": sorted(item.steps.all(), key=lambda step: step.position),
+            "joint_departments": [link.department for link in item.joint_departments.all()],
             "where": _where_to_go(item),
             "qr_code": qr_svg(request.build_absolute_uri()),
             "page_url": request.build_absolute_uri(),
@@ -189,3 +197,15 @@ def guide_site_view(request: HttpRequest, site_id: int) -> HttpResponse:
             "item_count": ServiceItem.objects.published().filter(site=site).count(),
         },
     )
+
+
+@require_GET
+def guide_site_staff_view(request: HttpRequest, site_id: int) -> HttpResponse:
+    """工作人员身份公开: who is on duty today at each window — name, staff number and post, nothing more."""
+    site = (
+        Site.objects.filter(pk=site_id, is_active=True).only("name", "address", "supervision_phone").first()
+    )
+    if site is None:
+        raise Http404()
+    board = on_duty(site, timezone.localdate(), live=True)
+    return render(request, "catalog/guide_staff.html", {"site": site, "board": board})

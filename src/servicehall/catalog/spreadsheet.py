@@ -1,4 +1,4 @@
-"""The catalogue as an .xlsx 事项清单: five sheets with Chinese headers, written by the export and read by
+"""The catalogue as an .xlsx 事项清单: six sheets with Chinese headers, written by the export and read by
 the import. Reading only checks the shape of each cell; the rules of an item are in catalog.actions."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from servicehall.catalog.models import (
     Fee,
     ItemType,
     ItemWindow,
+    JointDepartment,
     Material,
     MaterialForm,
     ProcessStep,
@@ -52,6 +53,8 @@ class Sheet:
     key: str
     title: str
     columns: tuple[Column, ...]
+    # A sheet added after files were first exported: a file without it simply has no such rows.
+    optional: bool = False
 
     def letter(self, key: str) -> str | None:
         for index, column in enumerate(self.columns, start=1):
@@ -132,7 +135,18 @@ WINDOWS = Sheet(
         Column("window_name", gettext_lazy("窗口名称（只读）"), 20, read_only=True),
     ),
 )
-SHEETS = (ITEMS, MATERIALS, FEES, STEPS, WINDOWS)
+JOINT_DEPARTMENTS = Sheet(
+    "joint_departments",
+    "协办部门",
+    (
+        Column("code", gettext_lazy("事项编码"), 22),
+        Column("site_code", gettext_lazy("场所编码")),
+        Column("department", gettext_lazy("部门编码")),
+        Column("department_name", gettext_lazy("部门名称（只读）"), 24, read_only=True),
+    ),
+    optional=True,
+)
+SHEETS = (ITEMS, MATERIALS, FEES, STEPS, WINDOWS, JOINT_DEPARTMENTS)
 SHEET_ORDER = {sheet.key: index for index, sheet in enumerate(SHEETS)}
 # Where an item-level rule of catalog.actions points in the 事项 sheet.
 ITEM_KEY_COLUMNS = {
@@ -148,7 +162,13 @@ ITEM_KEY_COLUMNS = {
     "is_free": "is_free",
     "delivery": "delivery_at_window",
 }
-NESTED_SHEETS = {"materials": MATERIALS, "fees": FEES, "steps": STEPS, "windows": WINDOWS}
+NESTED_SHEETS = {
+    "materials": MATERIALS,
+    "fees": FEES,
+    "steps": STEPS,
+    "windows": WINDOWS,
+    "joint_departments": JOINT_DEPARTMENTS,
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,6 +213,7 @@ RULE_COLUMNS = {
     "committed_limit_days": {"committed_limit_days", "statutory_limit_days", "item_type"},
     "is_free": {"is_free"},
     "delivery": {"delivery_at_window", "delivery_by_post", "delivery_by_cabinet"},
+    "joint_departments": {"item_type", "site_code", "department_code"},
 }
 
 
@@ -201,7 +222,13 @@ class ParsedItem:
     data: ItemData
     row: int
     nested_rows: dict[str, list[int]] = field(
-        default_factory=lambda: {"materials": [], "fees": [], "steps": [], "windows": []}
+        default_factory=lambda: {
+            "materials": [],
+            "fees": [],
+            "steps": [],
+            "windows": [],
+            "joint_departments": [],
+        }
     )
     unreadable: set[str] = field(default_factory=set)
 
@@ -239,7 +266,7 @@ def _yes_no(value: bool) -> str:
 
 
 def write_workbook(rows_by_sheet: dict[str, Iterable[Sequence[Any]]]) -> bytes:
-    """An .xlsx with the five sheets; every text cell is stored as text, never as a formula."""
+    """An .xlsx with the six sheets; every text cell is stored as text, never as a formula."""
     workbook = Workbook(write_only=True)
     for sheet in SHEETS:
         worksheet = workbook.create_sheet(sheet.title)
@@ -304,6 +331,10 @@ def export_catalogue(items: QuerySet[ServiceItem]) -> bytes:
         ItemWindow.objects.filter(item_id__in=item_ids).select_related("window__site"),
         key=lambda row: (order[row.item_id], row.window.site.code, row.window.number),
     )
+    joint = sorted(
+        JointDepartment.objects.filter(item_id__in=item_ids).select_related("department__site"),
+        key=lambda row: (order[row.item_id], row.position),
+    )
     return write_workbook(
         {
             "items": item_rows,
@@ -325,6 +356,10 @@ def export_catalogue(items: QuerySet[ServiceItem]) -> bytes:
             "windows": (
                 [codes[row.item_id], row.window.site.code, row.window.number, row.window.name]
                 for row in links
+            ),
+            "joint_departments": (
+                [codes[row.item_id], row.department.site.code, row.department.code, row.department.name]
+                for row in joint
             ),
         }
     )
@@ -412,7 +447,8 @@ class _RowReader:
 
 def _read_rows(workbook: Any, sheet: Sheet, problems: list[Problem]) -> list[tuple[int, tuple[Any, ...]]]:
     if sheet.title not in workbook.sheetnames:
-        problems.append(problem(sheet, None, None, _("缺少此工作表")))
+        if not sheet.optional:
+            problems.append(problem(sheet, None, None, _("缺少此工作表")))
         return []
     rows: list[tuple[int, tuple[Any, ...]]] = []
     iterator = workbook[sheet.title].iter_rows(values_only=True)
@@ -462,6 +498,7 @@ def parse_catalogue(
         _parse_fees(workbook, problems, by_code)
         _parse_steps(workbook, problems, by_code)
         _parse_windows(workbook, problems, by_code, windows)
+        _parse_joint_departments(workbook, problems, by_code, departments)
     finally:
         workbook.close()
     return ParsedCatalogue(items, problems)
@@ -614,6 +651,35 @@ def _parse_windows(
             continue
         owner.data.window_ids.append(window_id)
         owner.nested_rows["windows"].append(number)
+
+
+def _parse_joint_departments(
+    workbook: Any,
+    problems: list[Problem],
+    by_code: dict[str, ParsedItem],
+    departments: dict[tuple[str, str], int],
+) -> None:
+    for number, values in _read_rows(workbook, JOINT_DEPARTMENTS, problems):
+        reader = _RowReader(JOINT_DEPARTMENTS, number, values, problems)
+        owner = _owner(reader, by_code)
+        site_code, department_code = reader.text("site_code"), reader.text("department")
+        if not site_code:
+            reader.fail("site_code", _("不能为空"))
+        if not department_code:
+            reader.fail("department", _("不能为空"))
+        if reader.failed:
+            continue
+        department_id = departments.get((site_code.lower(), department_code.lower()))
+        if department_id is None:
+            reader.fail("department", _("该场所下没有此部门，或不在您的管理范围内"))
+            continue
+        if owner is None:
+            continue
+        if department_id in owner.data.joint_department_ids:
+            reader.fail("department", _("与本事项的另一行重复"))
+            continue
+        owner.data.joint_department_ids.append(department_id)
+        owner.nested_rows["joint_departments"].append(number)
 
 
 def refusal(problems: list[Problem]) -> CatalogueImportRefused:

@@ -153,6 +153,7 @@ def _item_initial(item: ServiceItem) -> dict[str, Any]:
     }
     initial["department"] = item.department_id
     initial["windows"] = list(item.item_windows.values_list("window_id", flat=True))
+    initial["joint_departments"] = list(item.joint_departments.values_list("department_id", flat=True))
     return initial
 
 
@@ -217,6 +218,7 @@ def _item_data(form: ItemForm, formsets: dict[str, forms.BaseFormSet]) -> action
         fees=formsets["fees"].data_list(),
         steps=formsets["steps"].data_list(),
         window_ids=[window.pk for window in data["windows"]],
+        joint_department_ids=[department.pk for department in data["joint_departments"]],
     )
 
 
@@ -286,13 +288,18 @@ def _render_item_form(
 
 
 def _item_form_view(request: HttpRequest, item: ServiceItem | None) -> HttpResponse:
-    current_department = item.department_id if item else None
+    current = {
+        "current_department_id": item.department_id if item else None,
+        "current_joint_department_ids": (
+            list(item.joint_departments.values_list("department_id", flat=True)) if item else []
+        ),
+    }
     if request.method != "POST":
         initial = _item_initial(item) if item else None
-        form = ItemForm(initial=initial, user=request.user, current_department_id=current_department)
+        form = ItemForm(initial=initial, user=request.user, **current)
         return _render_item_form(request, item, form, _formsets(None, item))
     post, added = _with_added_row(request.POST)
-    form = ItemForm(post, user=request.user, current_department_id=current_department)
+    form = ItemForm(post, user=request.user, **current)
     formsets = _formsets(post, item)
     if added:
         # Only a new blank row was asked for: show the form again, nothing is saved.

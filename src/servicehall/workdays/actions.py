@@ -1,4 +1,5 @@
-"""Changing the calendar: one override, or a whole year's schedule from the official notice."""
+"""Changing the calendar: one override, a whole year's schedule from the official notice, or a site's
+local closures (national overrides hold for every site; a site's own win at that site only)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from servicehall.accounts.permissions import require_capability
+from servicehall.accounts.permissions import require_capability, require_in_scope
 from servicehall.accounts.roles import Capability
 from servicehall.audit.actions import record
 from servicehall.lib.errors import ActionRefused
@@ -41,11 +42,18 @@ def _check_row(row: OverrideRow, line: int | None = None) -> None:
         raise ActionRefused(where + _("名称不超过 50 字，说明不超过 200 字。"), code="too_long", field="name")
 
 
-def set_override(actor: Any, row: OverrideRow) -> CalendarOverride:
+def _require_site(actor: Any, site: Any) -> None:
     require_capability(actor, Capability.MANAGE_CALENDAR)
+    if site is not None:
+        require_in_scope(actor, site)
+
+
+def set_override(actor: Any, row: OverrideRow, site: Any = None) -> CalendarOverride:
+    """Declare one day a holiday or a working day — nationally, or at ``site`` only (a local closure)."""
+    _require_site(actor, site)
     _check_row(row)
     with transaction.atomic():
-        existing = CalendarOverride.objects.select_for_update().filter(date=row.date).first()
+        existing = CalendarOverride.objects.select_for_update().filter(date=row.date, site=site).first()
         before = (
             {"is_working_day": existing.is_working_day, "name": existing.name, "note": existing.note}
             if existing
@@ -53,6 +61,7 @@ def set_override(actor: Any, row: OverrideRow) -> CalendarOverride:
         )
         override, _created = CalendarOverride.objects.update_or_create(
             date=row.date,
+            site=site,
             defaults={
                 "is_working_day": row.is_working_day,
                 "name": row.name.strip(),
@@ -63,10 +72,11 @@ def set_override(actor: Any, row: OverrideRow) -> CalendarOverride:
         record(
             "workdays.override_set",
             actor=actor,
-            site=actor.site,
+            site=site or actor.site,
             target=override,
             before=before,
             after={
+                **({"site": site.code} if site is not None else {}),
                 "date": row.date,
                 "is_working_day": row.is_working_day,
                 "name": override.name,
@@ -77,18 +87,23 @@ def set_override(actor: Any, row: OverrideRow) -> CalendarOverride:
     return override
 
 
-def remove_override(actor: Any, day: dt.date) -> None:
-    require_capability(actor, Capability.MANAGE_CALENDAR)
+def remove_override(actor: Any, day: dt.date, site: Any = None) -> None:
+    _require_site(actor, site)
     with transaction.atomic():
-        override = CalendarOverride.objects.select_for_update().filter(date=day).first()
+        override = CalendarOverride.objects.select_for_update().filter(date=day, site=site).first()
         if override is None:
             raise ActionRefused(_("该日期没有调整记录。"), code="not_found", field="date")
-        before = {"date": day, "is_working_day": override.is_working_day, "name": override.name}
+        before = {
+            **({"site": site.code} if site is not None else {}),
+            "date": day,
+            "is_working_day": override.is_working_day,
+            "name": override.name,
+        }
         override.delete()
         record(
             "workdays.override_removed",
             actor=actor,
-            site=actor.site,
+            site=site or actor.site,
             object_type="workdays.calendaroverride",
             object_id=day.isoformat(),
             object_label=before["name"],
@@ -97,23 +112,14 @@ def remove_override(actor: Any, day: dt.date) -> None:
         transaction.on_commit(service.invalidate)
 
 
-def publish_year(actor: Any, year: int, rows: list[OverrideRow], source: str) -> PublishedYear:
-    """Enter a year's holidays and 调休 working days at once and mark the year as covered."""
-    require_capability(actor, Capability.MANAGE_CALENDAR)
-    if not FIRST_DAY.year <= year <= LAST_DAY.year:
-        raise ActionRefused(_("年度超出范围（2000–2100）。"), code="out_of_range", field="year")
-    if not source.strip():
-        raise ActionRefused(
-            _("请填写依据（如国务院办公厅通知文号）。"), code="source_required", field="source"
-        )
-    if not rows:
-        raise ActionRefused(_("没有可导入的日期。"), code="empty", field="file")
+def _check_rows(rows: list[OverrideRow], year: int | None) -> None:
+    """Every row of an imported file, by its line: a real date (in ``year`` when given), once each."""
     seen: set[dt.date] = set()
     for index, row in enumerate(rows, start=2):
         # Blank rows are skipped and a header is optional, so the position in the list is not the file row.
         line = row.line if row.line is not None else index
         _check_row(row, line)
-        if row.date.year != year:
+        if year is not None and row.date.year != year:
             raise ActionRefused(
                 _("第 %(line)d 行：日期 %(date)s 不属于 %(year)d 年。")
                 % {"line": line, "date": row.date, "year": year},
@@ -127,9 +133,25 @@ def publish_year(actor: Any, year: int, rows: list[OverrideRow], source: str) ->
                 field="file",
             )
         seen.add(row.date)
+
+
+def publish_year(actor: Any, year: int, rows: list[OverrideRow], source: str) -> PublishedYear:
+    """Enter a year's holidays and 调休 working days at once and mark the year as covered."""
+    require_capability(actor, Capability.MANAGE_CALENDAR)
+    if not FIRST_DAY.year <= year <= LAST_DAY.year:
+        raise ActionRefused(_("年度超出范围（2000–2100）。"), code="out_of_range", field="year")
+    if not source.strip():
+        raise ActionRefused(
+            _("请填写依据（如国务院办公厅通知文号）。"), code="source_required", field="source"
+        )
+    if not rows:
+        raise ActionRefused(_("没有可导入的日期。"), code="empty", field="file")
+    _check_rows(rows, year)
     with transaction.atomic():
-        removed = CalendarOverride.objects.filter(date__year=year).count()
-        CalendarOverride.objects.filter(date__year=year).delete()
+        # A site's local closures are its own: the national notice replaces only national overrides.
+        national = CalendarOverride.objects.filter(date__year=year, site__isnull=True)
+        removed = national.count()
+        national.delete()
         CalendarOverride.objects.bulk_create(
             CalendarOverride(
                 date=row.date,
@@ -158,6 +180,47 @@ def publish_year(actor: Any, year: int, rows: list[OverrideRow], source: str) ->
         )
         transaction.on_commit(service.invalidate)
     return published
+
+
+def import_site_overrides(actor: Any, site: Any, rows: list[OverrideRow]) -> int:
+    """Enter a site's local closures (and local working days) from a file; each date replaces that
+    site's override of the same date, and the site's other overrides stay. All rows or none."""
+    _require_site(actor, site)
+    if not rows:
+        raise ActionRefused(_("没有可导入的日期。"), code="empty", field="file")
+    _check_rows(rows, None)
+    with transaction.atomic():
+        existing = CalendarOverride.objects.select_for_update().filter(
+            site=site, date__in=[row.date for row in rows]
+        )
+        replaced = len(list(existing.values_list("pk", flat=True)))
+        existing.delete()
+        CalendarOverride.objects.bulk_create(
+            CalendarOverride(
+                date=row.date,
+                site=site,
+                is_working_day=row.is_working_day,
+                name=row.name.strip(),
+                note=row.note.strip(),
+                created_by=actor,
+            )
+            for row in rows
+        )
+        record(
+            "workdays.site_overrides_imported",
+            actor=actor,
+            site=site,
+            target=site,
+            before={"replaced": replaced},
+            after={
+                "site": site.code,
+                "holidays": sum(1 for row in rows if not row.is_working_day),
+                "working_days": sum(1 for row in rows if row.is_working_day),
+                "dates": [row.date.isoformat() for row in rows],
+            },
+        )
+        transaction.on_commit(service.invalidate)
+    return len(rows)
 
 
 def parse_schedule(content: bytes, filename: str) -> list[OverrideRow]:

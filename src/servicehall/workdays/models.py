@@ -14,9 +14,21 @@ class CalendarOverride(models.Model):
     Serves 限时办结制 (seed 000: time limits in working days) and 服务承诺制 4 (按承诺时限办理): the
     State Council publishes next year's holidays and 调休 each November or December, after the data
     packages were released, and a centre may close for local reasons.
+
+    Without ``site`` the override is national (every site); with one it is that site's local closure
+    (台风停办, 场所维修) or local working day, and wins over the national calendar at that site only.
     """
 
-    date = models.DateField(_("日期"), unique=True)
+    date = models.DateField(_("日期"))
+    site = models.ForeignKey(
+        "sites.Site",
+        verbose_name=_("适用场所"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("留空：全部场所（法定节假日、调休）；选择场所：仅该场所（如临时停办）。"),
+    )
     is_working_day = models.BooleanField(_("是否工作日"))
     name = models.CharField(_("名称"), max_length=50)
     note = models.CharField(_("说明"), max_length=200, blank=True)
@@ -29,10 +41,21 @@ class CalendarOverride(models.Model):
         verbose_name = _("日历调整")
         verbose_name_plural = _("日历调整")
         ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date"], condition=models.Q(site__isnull=True), name="calendar_override_national_once"
+            ),
+            models.UniqueConstraint(
+                fields=["site", "date"],
+                condition=models.Q(site__isnull=False),
+                name="calendar_override_site_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         kind = _("工作日") if self.is_working_day else _("休息日")
-        return f"{self.date.isoformat()} {kind} {self.name}"
+        where = f" {self.site}" if self.site_id else ""
+        return f"{self.date.isoformat()}{where} {kind} {self.name}"
 
 
 class PublishedYear(models.Model):
