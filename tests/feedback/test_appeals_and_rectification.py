@@ -10,7 +10,7 @@ import pytest
 from servicehall.audit.models import AuditRecord
 from servicehall.feedback import actions as feedback
 from servicehall.feedback.metrics import figures
-from servicehall.feedback.models import AppealStatus, Rating, Rectification, RectificationStatus
+from servicehall.feedback.models import AppealStatus, Rating, RatingToken, Rectification, RectificationStatus
 from servicehall.lib.errors import ActionRefused, Conflict, NotFound, PermissionRefused
 from servicehall.supervision.models import Violation, ViolationSource
 from tests.conftest import make_staff
@@ -122,3 +122,24 @@ def test_a_clerk_cannot_work_rectifications(bad_rating: Rating, clerk: Any) -> N
         feedback.verify(clerk, task, justified=False, note="不属实")
     task.refresh_from_db()
     assert task.status == RectificationStatus.VERIFYING
+
+
+def test_a_supervisor_cannot_work_a_bad_rating_about_themselves(token: Any, supervisor: Any) -> None:
+    # Given a 差评 of a service the 窗口负责人 gave themselves at a window
+    RatingToken.objects.filter(pk=token.pk).update(staff=supervisor)
+    rating = rate(token.key, 1, reasons=["attitude"], comment="态度差")
+    task = Rectification.objects.get(rating=rating)
+    assert task.staff_id == supervisor.pk
+    audits = AuditRecord.objects.count()
+    # When they try to verify it as not justified, or to exclude it, then both are refused
+    with pytest.raises(PermissionRefused) as refused:
+        feedback.verify(supervisor, task, justified=False, note="不属实")
+    assert refused.value.code == "own_rating"
+    with pytest.raises(PermissionRefused):
+        feedback.review_held_rating(supervisor, rating, accept=False, reason="不采信")
+    # And nothing changed
+    task.refresh_from_db()
+    rating.refresh_from_db()
+    assert (task.status, task.is_justified, task.verified_at) == (RectificationStatus.VERIFYING, None, None)
+    assert rating.excluded_at is None
+    assert AuditRecord.objects.count() == audits

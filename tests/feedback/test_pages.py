@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from servicehall.feedback.models import Channel, Rating, Rectification
 from servicehall.feedback.public_views import evaluator_key
@@ -140,6 +141,10 @@ def test_the_supervisor_works_a_bad_rating_from_the_board(
     mine = verified_client(clerk).get(reverse("feedback:mine")).content.decode()
     assert "不满意" in mine
     assert "5678" not in mine
+    # and with the day only, not the minute that would match it to the ticket served
+    rated_at = timezone.localtime(task.rating.rated_at)
+    assert f"{rated_at:%Y-%m-%d}" in mine
+    assert f"{rated_at:%H:%M}" not in mine
 
 
 def test_another_sites_supervisor_cannot_open_the_task(

@@ -74,6 +74,7 @@ from servicehall.api import (  # noqa: E402,F401  (registers the routes on `api`
     conduct_endpoints,
     duty_endpoints,
     endpoints,
+    feedback_endpoints,
     queueing_endpoints,
     sites_endpoints,
 )

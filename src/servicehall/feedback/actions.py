@@ -180,7 +180,7 @@ def rate(
     key: str,
     *,
     level: Any,
-    channel: str,
+    channel: str | None,
     reasons: Any = (),
     comment: Any = "",
     contact_name: Any = "",
@@ -189,10 +189,12 @@ def rate(
     actor: Any | None = None,
     now: dt.datetime | None = None,
 ) -> Rating:
-    """评价: the citizen rates the service the token was issued for, once."""
+    """评价: the citizen rates the service the token was issued for, once.
+
+    ``channel`` None means "by the token's link": 扫码评价 for a visit, 网上评价 for a case."""
     if actor is not None and getattr(actor, "is_authenticated", False):
         raise PermissionRefused(_("工作人员账号不能评价服务。"), code="staff_cannot_rate")
-    if channel not in Channel.values:
+    if channel is not None and channel not in Channel.values:
         raise ActionRefused(_("评价渠道无效。"), code="invalid_channel")
     value = _clean_level(level)
     chosen_reasons = _clean_reasons(reasons)
@@ -208,24 +210,30 @@ def rate(
     if not key or len(key) > 64:
         raise NotFound(_("评价凭证无效。"), code="invalid_token")
     with transaction.atomic():
-        token = RatingToken.objects.select_for_update().filter(key=key).first()
+        # Only the token row is locked; the site comes along for the audit record without a lock.
+        token = (
+            RatingToken.objects.select_for_update(of=("self",)).select_related("site").filter(key=key).first()
+        )
         if token is None:
             raise NotFound(_("评价凭证无效。"), code="invalid_token")
         if token.used_at is not None:
             raise Conflict(_("这次服务已经评价过了，感谢您的参与。"), code="already_rated")
         if moment >= token.expires_at:
             raise ActionRefused(_("评价期限已过，如有意见请通过投诉渠道反映。"), code="token_expired")
+        if channel is None:
+            channel = Channel.ONLINE if token.service_kind == ServiceKind.CASE else Channel.QR_CODE
         count, seconds = burst_limit()
+        # Counting stops at the limit: a busy shared address (a hall's Wi-Fi) must not cost a long scan.
         held = bool(source) and (
             Rating.objects.filter(
                 source_fingerprint=source, rated_at__gte=moment - dt.timedelta(seconds=seconds)
-            ).count()
+            )[:count].count()
             >= count
         )
         token.used_at = moment
         token.save(update_fields=["used_at"])
         rating = Rating.objects.create(
-            site_id=token.site_id,
+            site=token.site,
             token=token,
             service_kind=token.service_kind,
             staff_id=token.staff_id,
@@ -279,6 +287,8 @@ def review_held_rating(actor: Any, rating: Rating, *, accept: bool, reason: str)
     """A supervisor releases a held rating into the figures, or excludes it as not genuine."""
     require_capability(actor, Capability.SUPERVISE_STAFF)
     require_in_scope(actor, rating)
+    if rating.staff_id is not None and rating.staff_id == actor.pk:
+        raise PermissionRefused(_("不能核查本人收到的评价，请由其他负责人处理。"), code="own_rating")
     text = _text(reason, _("核查意见"), "reason", required=True, max_length=NOTE_MAX_LENGTH)
     moment = timezone.now()
     with transaction.atomic():
@@ -386,6 +396,9 @@ def _close_rectification_as_void(rating: Rating, actor: Any, moment: dt.datetime
 def _locked_task(actor: Any, task: Rectification) -> Rectification:
     require_capability(actor, Capability.SUPERVISE_STAFF)
     require_in_scope(actor, task)
+    if task.staff_id is not None and task.staff_id == actor.pk:
+        # A 窗口负责人 who also serves at a window must not verify or close a 差评 about themselves.
+        raise PermissionRefused(_("不能处理针对本人的差评，请由其他负责人处理。"), code="own_rating")
     return Rectification.objects.select_for_update().select_related("rating").get(pk=task.pk)
 
 

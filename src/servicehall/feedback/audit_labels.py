@@ -10,4 +10,5 @@ ACTION_LABELS = {
     "feedback.rectification_verified": _("核实差评"),
     "feedback.rectified": _("差评整改"),
     "feedback.called_back": _("差评回访"),
+    "feedback.rectifications_overdue": _("差评整改逾期"),
 }

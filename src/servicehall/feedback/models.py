@@ -138,7 +138,7 @@ class Rating(models.Model):
     channel = models.CharField(_("评价渠道"), max_length=16, choices=Channel.choices)
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=11, blank=True)
-    source_fingerprint = models.CharField(max_length=64, blank=True, db_index=True)
+    source_fingerprint = models.CharField(max_length=64, blank=True)
     held_for_review = models.BooleanField(_("待核查"), default=False)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     excluded_at = models.DateTimeField(_("剔除时间"), null=True, blank=True)
@@ -150,7 +150,11 @@ class Rating(models.Model):
         verbose_name = _("评价")
         verbose_name_plural = _("评价")
         ordering = ["-rated_at"]
-        indexes = [models.Index(fields=["site", "rated_at"], name="rating_site_rated")]
+        indexes = [
+            models.Index(fields=["site", "rated_at"], name="rating_site_rated"),
+            # The burst check reads one source's latest ratings.
+            models.Index(fields=["source_fingerprint", "rated_at"], name="rating_source_rated"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} #{self.pk}"
@@ -263,6 +267,9 @@ class Rectification(models.Model):
     callback_note = models.CharField(_("回访记录"), max_length=500, blank=True)
     called_back_at = models.DateTimeField(_("回访时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    # Set by the overdue sweep when it finds ``due_on`` passed; a later stage's deadline is claimed again.
+    overdue_due_on = models.DateField(_("已逾期的期限"), null=True, blank=True)
+    overdue_at = models.DateTimeField(_("逾期登记时间"), null=True, blank=True)
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

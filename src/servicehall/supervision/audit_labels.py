@@ -23,4 +23,5 @@ ACTION_LABELS: dict[str, Promise] = {
     "supervision.survey_created": _("创建满意度调查"),
     "supervision.survey_published": _("发布满意度调查"),
     "supervision.survey_withdrawn": _("停止满意度调查"),
+    "supervision.complaints_overdue": _("投诉超期"),
 }

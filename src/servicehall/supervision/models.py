@@ -243,7 +243,10 @@ class Complaint(models.Model):
         default=ComplaintStatus.RECEIVED,
         db_index=True,
     )
-    deadline = models.DateField(_("办理期限"))
+    deadline = models.DateField(_("办理期限"), db_index=True)
+    # Set by the overdue sweep when it finds ``deadline`` passed; an extended deadline is claimed again.
+    overdue_deadline = models.DateField(_("已逾期的期限"), null=True, blank=True)
+    overdue_at = models.DateTimeField(_("逾期登记时间"), null=True, blank=True)
     conclusion = models.CharField(
         _("调查结论"), max_length=16, choices=ComplaintConclusion.choices, blank=True
     )

@@ -14,6 +14,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from servicehall.accounts.models import User
@@ -178,6 +179,18 @@ def _complaint_for(request: HttpRequest, complaint_id: int) -> Complaint:
     return complaint
 
 
+EVENT_LABELS = {
+    "register": gettext_lazy("受理"),
+    "to_investigating": gettext_lazy("开始调查"),
+    "note": gettext_lazy("调查记录"),
+    "to_disposed": gettext_lazy("处置"),
+    "to_replied": gettext_lazy("答复投诉人"),
+    "to_filed": gettext_lazy("归档"),
+    "deadline": gettext_lazy("调整办理期限"),
+    "overdue": gettext_lazy("超期（系统巡查）"),
+}
+
+
 def _detail(request: HttpRequest, complaint: Complaint, error: ActionRefused | None = None) -> HttpResponse:
     return render(
         request,
@@ -186,7 +199,10 @@ def _detail(request: HttpRequest, complaint: Complaint, error: ActionRefused | N
             "complaint": complaint,
             "masked_name": mask_name(complaint.complainant_name),
             "masked_phone": mask_mobile_phone(complaint.complainant_phone),
-            "events": complaint.events.select_related("actor"),
+            "events": [
+                (event, EVENT_LABELS.get(event.action, event.action))
+                for event in complaint.events.select_related("actor")
+            ],
             "conclusions": ComplaintConclusion.choices,
             "violation_kinds": ViolationKind.choices,
             "error": error,
