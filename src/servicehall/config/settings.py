@@ -162,6 +162,14 @@ SERVICEHALL_RATING_WINDOW_DAYS = env_int("SERVICEHALL_RATING_WINDOW_DAYS", 7, mi
 SERVICEHALL_RECTIFICATION_WORKING_DAYS = env_int("SERVICEHALL_RECTIFICATION_WORKING_DAYS", 15, minimum=1)
 SERVICEHALL_RATING_BURST_COUNT = env_int("SERVICEHALL_RATING_BURST_COUNT", 5, minimum=1)
 SERVICEHALL_RATING_BURST_SECONDS = env_int("SERVICEHALL_RATING_BURST_SECONDS", 60, minimum=1)
+# 文明用语 (issue 8): a confirmed finding whose highest severity reaches this becomes a violation record.
+SERVICEHALL_CONDUCT_VIOLATION_MIN_SEVERITY = env_int(
+    "SERVICEHALL_CONDUCT_VIOLATION_MIN_SEVERITY", 2, minimum=1
+)
+# 电子监察 (issue 4): a case turns yellow when at most this many working days, or this percentage of its
+# limit, is left (whichever warns earlier).
+SERVICEHALL_CASES_YELLOW_WORKING_DAYS = env_int("SERVICEHALL_CASES_YELLOW_WORKING_DAYS", 2, minimum=0)
+SERVICEHALL_CASES_YELLOW_SHARE = min(100, env_int("SERVICEHALL_CASES_YELLOW_PERCENT", 20, minimum=0)) / 100
 SERVICEHALL_CENTRE_NAME = env_string("SERVICEHALL_CENTRE_NAME", "中山市政务服务中心")
 
 AUTH_PASSWORD_VALIDATORS = [
