@@ -38,7 +38,7 @@ messages: $(VENV)/.installed
 run: install
 	$(BIN)/servicehall demo
 	@echo "servicehall 正在 http://127.0.0.1:8000 提供服务（Ctrl+C 停止） / serving at http://127.0.0.1:8000"
-	@echo "定时巡查每 60 秒运行一次（红黄牌、考勤、排队） / the periodic sweeps run every 60 s in the background"
+	@echo "定时巡查每 60 秒运行一次（排队、考勤、红黄牌、投诉与整改超期） / the periodic sweeps run every 60 s in the background"
 	@$(BIN)/servicehall sweep --every 60 >var/sweep.log 2>&1 & sweeper=$$!; \
 		trap 'kill $$sweeper 2>/dev/null' EXIT INT TERM; \
 		$(BIN)/uvicorn servicehall.config.asgi:application --host 127.0.0.1 --port 8000 --no-access-log

@@ -104,9 +104,16 @@ def test_evaluate_prints_precision_and_recall_per_part() -> None:
         "development/fresh-4",
         "development/fresh-5",
         "development/informal-polite",
+        "development/fresh-6",
+        "development/near-miss-6",
+        "development/fresh-7",
+        "development/near-miss-7",
+        "development/fresh-8",
         "heldout",
         "heldout/before-rules",
         "heldout/after-rules",
         "heldout/blind-4",
+        "heldout/blind-7",
+        "heldout/blind-8",
     ]
     assert lines[-1] == "目标 / targets: precision ≥ 0.95, recall ≥ 0.9"

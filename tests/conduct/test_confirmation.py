@@ -157,13 +157,11 @@ def test_below_the_threshold_the_finding_is_confirmed_without_a_violation(
     assert outcome.message == "已确认检查发现；最高严重程度 2 低于登记违规的标准（3），未登记违规。"
 
 
-def test_the_threshold_is_read_from_the_environment_when_not_configured(settings, monkeypatch) -> None:
-    if hasattr(settings, "SERVICEHALL_CONDUCT_VIOLATION_MIN_SEVERITY"):
-        del settings.SERVICEHALL_CONDUCT_VIOLATION_MIN_SEVERITY
-    monkeypatch.delenv("SERVICEHALL_CONDUCT_VIOLATION_MIN_SEVERITY", raising=False)
-    assert actions.violation_min_severity() == 2
-    monkeypatch.setenv("SERVICEHALL_CONDUCT_VIOLATION_MIN_SEVERITY", "3")
+def test_the_threshold_is_the_django_setting(settings) -> None:
+    settings.SERVICEHALL_CONDUCT_VIOLATION_MIN_SEVERITY = 3
     assert actions.violation_min_severity() == 3
+    settings.SERVICEHALL_CONDUCT_VIOLATION_MIN_SEVERITY = 1
+    assert actions.violation_min_severity() == 1
 
 
 def test_a_finding_without_a_known_staff_member_records_no_violation_and_says_so(

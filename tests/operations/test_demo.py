@@ -181,6 +181,7 @@ def test_demo_command_prints_the_logins_and_is_idempotent() -> None:
         "建议先试 / suggested logins: 窗口受理员 wang.qiang，窗口负责人 chen.jing，咨询导办员 li.na，审计管理员 zhou.yan"
         in sheet
     )
+    assert "好差评与差评整改的演示数据在三角镇：窗口负责人 lai.zhihong" in sheet
     # And no personal number is printed
     for resident_id, mobile_phone in User.objects.values_list("resident_id", "mobile_phone"):
         assert resident_id not in sheet

@@ -37,7 +37,6 @@ from servicehall.conduct.models import (
 )
 from servicehall.conduct.signals import finding_confirmed
 from servicehall.conduct.transcript import TranscriptChecker, TranscriptReport
-from servicehall.config.environment import env_int
 from servicehall.lib.errors import ActionRefused, NotFound
 from servicehall.lib.redaction import redact_personal_data
 
@@ -130,13 +129,9 @@ def record_conduct_finding(
 
 
 def violation_min_severity() -> int:
-    """The lowest highest-severity of a confirmed finding that becomes a violation: the Django setting
-    ``SERVICEHALL_CONDUCT_VIOLATION_MIN_SEVERITY`` when configured, else the environment variable of that name
-    (read as ``config/settings.py`` reads its own), else 2. Above 3, no finding becomes a violation."""
-    configured = getattr(settings, VIOLATION_MIN_SEVERITY_SETTING, None)
-    if configured is None:
-        configured = env_int(VIOLATION_MIN_SEVERITY_SETTING, DEFAULT_VIOLATION_MIN_SEVERITY, minimum=1)
-    return int(configured)
+    """The lowest highest-severity of a confirmed finding that becomes a violation (``config/settings.py``
+    reads it from the environment, default 2). Above 3, no finding becomes a violation."""
+    return settings.SERVICEHALL_CONDUCT_VIOLATION_MIN_SEVERITY
 
 
 def finding_categories(finding: ConductFinding) -> list[str]:

@@ -525,6 +525,11 @@ def login_sheet(logins: list[DemoLogin]) -> str:
     suggestions = [f"{role.label} {username}" for role, username in SUGGESTED_LOGINS if username in present]
     if suggestions:
         lines += ["", "建议先试 / suggested logins: " + "，".join(suggestions)]
+    if "lai.zhihong" in present:
+        lines += [
+            "好差评与差评整改的演示数据在三角镇：窗口负责人 lai.zhihong / the ratings and 差评 rectification "
+            "demo is at 三角镇: log in as its window supervisor lai.zhihong"
+        ]
     return "\n".join(lines)
 
 

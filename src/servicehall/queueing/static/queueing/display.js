@@ -47,7 +47,7 @@
     if (latest.dataset.number && latest.dataset.number !== message.number) {
       var item = document.createElement("li");
       var number = document.createElement("span"); number.textContent = latest.dataset.number;
-      var where = document.createElement("span"); where.textContent = latest.dataset.window + " " + windowLabel;
+      var where = document.createElement("span"); where.textContent = windowLabel.replace("{window}", latest.dataset.window);
       item.appendChild(number); item.appendChild(where);
       list.insertBefore(item, list.firstChild);
       while (list.children.length > 7) { list.removeChild(list.lastChild); }
