@@ -39,9 +39,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import support  # bench/support.py: the script's own folder is first on sys.path
+
 PROJECT = Path(__file__).resolve().parent.parent
 DATABASE_NAME = "servicehall_bench_queueing"
-ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE_NAME}"
 WINDOW_COUNT = 50
 PREFIXES = ["A", "B", "C", "D"]
@@ -70,26 +71,14 @@ sys.path.insert(0, str(PROJECT / "src"))
 
 
 def create_database() -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE_NAME} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {DATABASE_NAME}")
+    support.create_database(DATABASE_NAME)
 
 
 def drop_database() -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE_NAME} WITH (FORCE)")
+    support.drop_database(DATABASE_NAME)
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return ordered[index]
+percentile = support.percentile
 
 
 # ---------------------------------------------------------------------------------------------

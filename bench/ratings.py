@@ -43,9 +43,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import support  # bench/support.py: the script's own folder is first on sys.path
+
 PROJECT = Path(__file__).resolve().parent.parent
 DATABASE_NAME = "servicehall_bench_ratings"
-ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE_NAME}"
 HTTP_PORT = 8766
 # Django runs the synchronous views of an ASGI server in one thread per process, so under ASGI a
@@ -77,26 +78,14 @@ sys.path.insert(0, str(PROJECT / "src"))
 
 
 def create_database() -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE_NAME} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {DATABASE_NAME}")
+    support.create_database(DATABASE_NAME)
 
 
 def drop_database() -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE_NAME} WITH (FORCE)")
+    support.drop_database(DATABASE_NAME)
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return ordered[index]
+percentile = support.percentile
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,7 +313,8 @@ class HttpServer:
                 str(PROJECT / ".venv" / "bin" / "uvicorn"),
                 f"servicehall.config.{self.interface}:application",
                 "--interface",
-                self.interface,
+                # uvicorn names the module's protocol: Django's ASGI application speaks ASGI 3.
+                {"asgi": "asgi3", "wsgi": "wsgi"}[self.interface],
                 "--host",
                 "127.0.0.1",
                 "--port",

@@ -1487,7 +1487,7 @@ def start_approval(
         _require_allowed(case, CaseAction.START_APPROVAL)
         if case.is_immediate:
             raise ActionRefused(_("即办件由窗口当场办结，不提交后台审批。"), code="immediate_same_visit")
-        participating = _participating_departments(case.item)
+        participating = participating_departments(case.item)
         allowed_sites = (
             _ancestor_site_ids(case.site)
             | {case.item.department.site_id}
@@ -1562,7 +1562,7 @@ def start_approval(
     return tasks
 
 
-def _participating_departments(item: ServiceItem) -> list[Department]:
+def participating_departments(item: ServiceItem) -> list[Department]:
     """A 联办件's 牵头部门 and 协办部门 as the catalogue records them (seed 000 六件管理 跨部门事项联合办理):
     each must take part in the approval. Other items name no one the plan must include."""
     if item.item_type != ItemType.JOINT:

@@ -55,7 +55,7 @@ from servicehall.cases.supervise import (
     colour_of,
     task_colour,
 )
-from servicehall.catalog.models import ItemType, ServiceItem
+from servicehall.catalog.models import ServiceItem
 from servicehall.lib.errors import ActionRefused, NotFound, PermissionRefused
 from servicehall.sites.models import Department, Site, Window
 from servicehall.web.responses import refusal_page, refusal_response
@@ -480,15 +480,9 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _participants(case: Case) -> list[Department]:
-    if case.item.item_type != ItemType.JOINT:
-        return []
-    return [department for department in case.item.participating_departments() if department.is_active]
-
-
 def _allowed_departments(case: Case) -> QuerySet[Department]:
     site_ids = {case.site_id, case.item.department.site_id}
-    site_ids |= {department.site_id for department in _participants(case)}
+    site_ids |= {department.site_id for department in actions.participating_departments(case.item)}
     site = case.site
     while site.parent_id is not None:
         site_ids.add(site.parent_id)
@@ -506,7 +500,9 @@ TASK_SLOTS_SHOWN = 4
 def _task_slots(case: Case) -> list[tuple[int, int | None]]:
     """The approval form's rows, pre-filled: a 联办件's departments as the catalogue lists them (牵头部门
     first), otherwise the item's own department; every row can still be changed."""
-    planned = [department.pk for department in _participants(case)] or [case.department_id]
+    planned = [department.pk for department in actions.participating_departments(case.item)] or [
+        case.department_id
+    ]
     count = min(actions.TASK_COUNT_MAX, max(TASK_SLOTS_SHOWN, len(planned)))
     return [(index, planned[index] if index < len(planned) else None) for index in range(count)]
 

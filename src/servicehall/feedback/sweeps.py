@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils import timezone
 
 from servicehall.feedback.models import Rectification, RectificationStatus
-from servicehall.supervision.sweeps import CLAIM_BATCH, OverdueSweep, audit_claims, claim_overdue
+from servicehall.supervision.sweeps import OverdueSweep, sweep_overdue
 
 
 def mark_overdue_rectifications(
@@ -26,30 +25,19 @@ def mark_overdue_rectifications(
     """Claim every open rectification task whose current deadline (核实, 整改 or 回访) has passed."""
     moment = now or timezone.now()
     day = today or timezone.localdate(moment)
-    result = OverdueSweep()
-    table = Rectification._meta.db_table
-    while True:
-        with transaction.atomic():
-            rows = claim_overdue(
-                table,
-                "due_on",
-                "overdue_due_on",
-                f"status <> '{RectificationStatus.CLOSED.value}'",
-                day,
-                moment,
-            )
-            counts = audit_claims(
-                "feedback.rectifications_overdue",
-                "feedback.rectification",
-                "差评整改逾期 / rectifications overdue",
-                rows,
-                day,
-            )
-        result.claimed += len(rows)
-        for site_id, count in counts.items():
-            result.by_site[site_id] = result.by_site.get(site_id, 0) + count
-        if len(rows) < CLAIM_BATCH:
-            return result
+    return sweep_overdue(
+        table=Rectification._meta.db_table,
+        deadline_column="due_on",
+        marker_column="overdue_due_on",
+        open_condition=f"status <> '{RectificationStatus.CLOSED.value}'",
+        audit=(
+            "feedback.rectifications_overdue",
+            "feedback.rectification",
+            "差评整改逾期 / rectifications overdue",
+        ),
+        today=day,
+        now=moment,
+    )
 
 
 def sweep() -> OverdueSweep:

@@ -243,7 +243,8 @@ def rectification_action_view(request: HttpRequest, task_id: int) -> HttpRespons
 @staff_view(Capability.SUPERVISE_STAFF)
 def evaluator_list_view(request: HttpRequest) -> HttpResponse:
     windows = (
-        Window.objects.filter(site_id__in=request.user.accessible_site_ids(), is_active=True)
+        Window.objects.restrict(request.user)
+        .filter(is_active=True)
         .select_related("site")
         .order_by("site__code", "number")
     )

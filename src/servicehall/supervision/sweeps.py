@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -90,44 +91,66 @@ OPEN_CONDITION = "status IN ({})".format(
 )
 
 
-def mark_overdue_complaints(*, today: dt.date | None = None, now: dt.datetime | None = None) -> OverdueSweep:
-    moment = now or timezone.now()
-    day = today or timezone.localdate(moment)
+def sweep_overdue(
+    *,
+    table: str,
+    deadline_column: str,
+    marker_column: str,
+    open_condition: str,
+    audit: tuple[str, str, str],
+    today: dt.date,
+    now: dt.datetime,
+    on_claimed: Callable[[list[tuple[Any, ...]]], None] | None = None,
+) -> OverdueSweep:
+    """Claim overdue rows batch by batch, each batch in one transaction with its audit records (``audit``
+    is action, object type, label) and whatever ``on_claimed`` writes for the rows it claimed."""
     result = OverdueSweep()
     while True:
         with transaction.atomic():
-            rows = claim_overdue(
-                Complaint._meta.db_table, "deadline", "overdue_deadline", OPEN_CONDITION, day, moment
-            )
-            claimed = Complaint.objects.filter(pk__in=[identifier for identifier, _site in rows]).only(
-                "pk", "site_id", "status", "deadline"
-            )
-            ComplaintEvent.objects.bulk_create(
-                [
-                    ComplaintEvent(
-                        site_id=complaint.site_id,
-                        complaint_id=complaint.pk,
-                        action="overdue",
-                        from_status=complaint.status,
-                        to_status=complaint.status,
-                        note=_("超过办理期限 %(date)s") % {"date": f"{complaint.deadline:%Y-%m-%d}"},
-                        at=moment,
-                    )
-                    for complaint in claimed
-                ]
-            )
-            counts = audit_claims(
-                "supervision.complaints_overdue",
-                "supervision.complaint",
-                "投诉超期 / complaints overdue",
-                rows,
-                day,
-            )
+            rows = claim_overdue(table, deadline_column, marker_column, open_condition, today, now)
+            if on_claimed is not None and rows:
+                on_claimed(rows)
+            counts = audit_claims(*audit, rows, today)
         result.claimed += len(rows)
         for site_id, count in counts.items():
             result.by_site[site_id] = result.by_site.get(site_id, 0) + count
         if len(rows) < CLAIM_BATCH:
             return result
+
+
+def mark_overdue_complaints(*, today: dt.date | None = None, now: dt.datetime | None = None) -> OverdueSweep:
+    moment = now or timezone.now()
+    day = today or timezone.localdate(moment)
+
+    def write_timeline(rows: list[tuple[Any, ...]]) -> None:
+        claimed = Complaint.objects.filter(pk__in=[identifier for identifier, _site in rows]).only(
+            "pk", "site_id", "status", "deadline"
+        )
+        ComplaintEvent.objects.bulk_create(
+            [
+                ComplaintEvent(
+                    site_id=complaint.site_id,
+                    complaint_id=complaint.pk,
+                    action="overdue",
+                    from_status=complaint.status,
+                    to_status=complaint.status,
+                    note=_("超过办理期限 %(date)s") % {"date": f"{complaint.deadline:%Y-%m-%d}"},
+                    at=moment,
+                )
+                for complaint in claimed
+            ]
+        )
+
+    return sweep_overdue(
+        table=Complaint._meta.db_table,
+        deadline_column="deadline",
+        marker_column="overdue_deadline",
+        open_condition=OPEN_CONDITION,
+        audit=("supervision.complaints_overdue", "supervision.complaint", "投诉超期 / complaints overdue"),
+        today=day,
+        now=moment,
+        on_claimed=write_timeline,
+    )
 
 
 def sweep() -> OverdueSweep:

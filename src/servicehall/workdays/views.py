@@ -32,7 +32,7 @@ class SiteChoiceField(forms.ModelChoiceField):
 
 
 def _scoped_sites(user: Any) -> QuerySet[Site]:
-    return Site.objects.filter(pk__in=user.accessible_site_ids(), is_active=True).order_by("code")
+    return Site.objects.restrict(user).filter(is_active=True).order_by("code")
 
 
 class OverrideForm(forms.Form):
