@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import F
 from django.test import Client
 
 from servicehall.accounts.models import User
@@ -38,7 +39,7 @@ def typhoon(day: dt.date = TYPHOON_TUESDAY, name: str = "台风停办") -> actio
 
 def rows_now() -> list[tuple[Any, ...]]:
     return list(
-        CalendarOverride.objects.order_by("date", "site_id").values_list(
+        CalendarOverride.objects.order_by("date", F("site_id").asc(nulls_first=True)).values_list(
             "date", "site__code", "is_working_day", "name"
         )
     )
