@@ -26,7 +26,7 @@ def broken() -> str:
     raise RuntimeError("database went away")
 
 
-SWEEP_NAMES = ["queueing", "duty", "supervise", "complaints", "rectifications"]
+SWEEP_NAMES = ["queueing", "duty", "supervise", "complaints", "rectifications", "assessment"]
 
 
 def record_last() -> str:

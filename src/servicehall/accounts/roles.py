@@ -57,6 +57,9 @@ class Capability(StrEnum):
     HANDLE_COMPLAINTS = "supervision.handle_complaints"
     INSPECT = "supervision.inspect"
     SUPERVISE_STAFF = "supervision.supervise_staff"
+    # Assessment (issue 9)
+    VIEW_ASSESSMENT = "assessment.view"
+    MANAGE_ASSESSMENT = "assessment.manage"
 
 
 FRONT_LINE = frozenset(
@@ -90,6 +93,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
         Capability.HANDLE_COMPLAINTS,
         Capability.INSPECT,
         Capability.SUPERVISE_STAFF,
+        Capability.VIEW_ASSESSMENT,
     },
     Role.CENTRE_ADMINISTRATOR: FRONT_LINE
     | {
@@ -107,6 +111,8 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
         Capability.HANDLE_COMPLAINTS,
         Capability.INSPECT,
         Capability.SUPERVISE_STAFF,
+        Capability.VIEW_ASSESSMENT,
+        Capability.MANAGE_ASSESSMENT,
     },
     # 等保 2.0 三员分立: the system administrator runs the system, the security administrator
     # grants powers, the audit administrator watches both; none holds another's powers.

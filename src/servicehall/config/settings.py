@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "servicehall.cases",
     "servicehall.duty",
     "servicehall.feedback",
+    "servicehall.assessment",
     "servicehall.web",
     "servicehall.api",
     "servicehall.operations",

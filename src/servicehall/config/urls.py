@@ -19,6 +19,7 @@ urlpatterns = [
     path("duty/", include("servicehall.duty.urls")),
     path("supervision/", include("servicehall.supervision.urls")),
     path("feedback/", include("servicehall.feedback.urls")),
+    path("assessment/", include("servicehall.assessment.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/", api.urls),
 ]

@@ -25,6 +25,8 @@ SWEEPS: list[tuple[str, str]] = [
     ("supervise", "servicehall.cases.supervise:supervise"),
     ("complaints", "servicehall.supervision.sweeps:sweep"),
     ("rectifications", "servicehall.feedback.sweeps:sweep"),
+    # Last: the figures then include what the other sweeps recorded this round.
+    ("assessment", "servicehall.assessment.sweeps:sweep"),
 ]
 
 

@@ -28,6 +28,7 @@ NAVIGATION: list[tuple[Promise, list[NavigationEntry]]] = [
             ("conduct:reply", _("文明用语"), Capability.VIEW_WORKBENCH),
             ("supervision:my_record", _("我的违规记录"), Capability.CHECK_IN),
             ("feedback:mine", _("我的评价"), Capability.CHECK_IN),
+            ("assessment:mine", _("我的考核"), Capability.CHECK_IN),
         ],
     ),
     (
@@ -49,6 +50,7 @@ NAVIGATION: list[tuple[Promise, list[NavigationEntry]]] = [
             ("supervision:inspection_list", _("明察暗访"), Capability.INSPECT),
             ("supervision:escalation_list", _("责任追究"), Capability.SUPERVISE_STAFF),
             ("supervision:survey_tally", _("满意度调查"), Capability.SUPERVISE_STAFF),
+            ("assessment:period_list", _("考核结果"), Capability.VIEW_ASSESSMENT),
         ],
     ),
     (
