@@ -18,19 +18,27 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-assets: $(VENDOR)/htmx.min.js
+assets: $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js
 
-$(VENDOR)/htmx.min.js: package.json package-lock.json
-	@mkdir -p $(VENDOR)
-	@if command -v npm >/dev/null 2>&1; then \
-		npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && \
-		cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js; \
-	else \
+# One `npm ci` per change of package.json/package-lock.json; the stamp lives in node_modules, so deleting
+# node_modules reinstalls, and every vendored file below is copied from the same install.
+NPM_STAMP := node_modules/.servicehall-installed
+
+$(NPM_STAMP): package.json package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
 		echo "npm not found: installing Node.js from Debian's packages" && \
-		(apt-get install -y -qq nodejs npm >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nodejs npm)) && \
-		npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && \
-		cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js; \
+		(apt-get install -y -qq nodejs npm >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nodejs npm)); \
 	fi
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+$(VENDOR)/htmx.min.js: $(NPM_STAMP)
+	@mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+$(VENDOR)/echarts.min.js: $(NPM_STAMP)
+	@mkdir -p $(VENDOR)
+	cp node_modules/echarts/dist/echarts.min.js $@
 
 messages: $(VENV)/.installed
 	@$(BIN)/python -m servicehall.operations.messages compile

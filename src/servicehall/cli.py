@@ -18,6 +18,7 @@ OPERATOR_COMMANDS = {
     "supervise": "电子监察巡查：红黄牌、超时默认、容缺逾期（幂等） / supervision sweep: cards, deemed approval",
     "duty": "岗位值守：sweep 离岗超时、缺卡、迟到早退记入违规 / duty sweep: away, missing check-ins, lateness",
     "queueing": "排队叫号：sweep 关闭往日未叫的号、预约爽约 / queue sweep: close past tickets, no-shows",
+    "simulate": "模拟历史数据：--days 90 为演示中心生成一个季度的业务（幂等） / simulate past days of the demo centre",
     "sweep": "运行全部定时巡查（--every N 每 N 秒一轮） / every periodic sweep, once or every N seconds",
     "migrate": "迁移数据库结构 / apply database migrations",
     "check": "检查配置（--deploy 用于生产） / check the configuration (--deploy for production)",

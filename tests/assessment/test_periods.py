@@ -118,7 +118,7 @@ def test_a_period_scores_ranks_and_explains(
     period = actions.compute_period(centre_administrator, "month", 2025, 3)
 
     score = Score.objects.get(period=period, subject_kind=SubjectKind.STAFF, subject_id=clerk.pk)
-    attitude = next(item for item in score.details["dimensions"] if item["code"] == "attitude")
+    attitude = next(item for item in score.explanation()["dimensions"] if item["code"] == "attitude")
     good_rate = next(item for item in attitude["indicators"] if item["code"] == "good_rate")
     assert (good_rate["numerator"], good_rate["denominator"], good_rate["value"]) == (2, 3, "66.67")
     conduct = next(item for item in attitude["indicators"] if item["code"] == "conduct")

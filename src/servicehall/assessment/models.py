@@ -298,6 +298,16 @@ class Score(models.Model):
     def __str__(self) -> str:
         return f"{self.subject_name} {self.total}"
 
+    def explanation(self) -> dict:
+        """Every dimension and indicator with raw numbers, value, formula, score and weights.
+
+        Recomputed from the stored counters and the index system the period was scored with, so it is
+        the same after the index system changes (and the formulas read in the viewer's language).
+        """
+        from servicehall.assessment.scoring import score
+
+        return score(self.details.get("counters", {}), self.period.index_snapshot)
+
 
 class NominationRule(models.Model):
     """评优规则 — how many 服务之星 / 红旗窗口 a period nominates and the minimum score (seed 003 评优)."""

@@ -119,7 +119,11 @@ def _visible_score(request: HttpRequest, score_id: int) -> Score:
 @staff_view(Capability.VIEW_WORKBENCH)
 def score_view(request: HttpRequest, score_id: int) -> HttpResponse:
     score = _visible_score(request, score_id)
-    return render(request, "assessment/score.html", {"score": score, "period": score.period})
+    return render(
+        request,
+        "assessment/score.html",
+        {"score": score, "period": score.period, "explanation": score.explanation()},
+    )
 
 
 @require_GET

@@ -13,7 +13,7 @@ from servicehall.audit.context import acting
 from servicehall.operations.demo import demo_logins, load_demo_centre, login_sheet
 
 # Apps that add their own demo data after the centre, sites and staff exist; each load_demo is idempotent.
-DEMO_APPS = ["catalog", "duty", "queueing", "cases", "feedback", "supervision"]
+DEMO_APPS = ["catalog", "duty", "queueing", "cases", "feedback", "supervision", "assessment"]
 
 
 def _demo_module(app_label: str) -> Any:
