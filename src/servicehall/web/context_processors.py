@@ -50,6 +50,7 @@ NAVIGATION: list[tuple[Promise, list[NavigationEntry]]] = [
             ("supervision:inspection_list", _("明察暗访"), Capability.INSPECT),
             ("supervision:escalation_list", _("责任追究"), Capability.SUPERVISE_STAFF),
             ("supervision:survey_tally", _("满意度调查"), Capability.SUPERVISE_STAFF),
+            ("assessment:dashboard", _("考核看板"), Capability.VIEW_ASSESSMENT),
             ("assessment:period_list", _("考核结果"), Capability.VIEW_ASSESSMENT),
         ],
     ),
