@@ -202,7 +202,9 @@ def seed() -> dict[str, Any]:
         "((d.day + time '09:00' + ((i * 7919) % 480) * interval '1 minute') AT TIME ZONE 'Asia/Shanghai')"
     )
     called = f"({issued} + (60 + (i * 31) % 1200) * interval '1 second')"
-    joined = f"FROM generate_series(1::bigint, %s) AS i JOIN bench_day d ON d.n = (i / {site_count}) % {day_count}"
+    joined = (
+        f"FROM generate_series(1::bigint, %s) AS i JOIN bench_day d ON d.n = (i / {site_count}) % {day_count}"
+    )
     counts: dict[str, int] = {}
     started = time.perf_counter()
     counts["visits"] = insert_select(
