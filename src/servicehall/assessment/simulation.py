@@ -38,7 +38,6 @@ import datetime as dt
 import enum
 import hashlib
 import json
-import os
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -401,9 +400,6 @@ def simulate(
                             # Loaded history: a crash only loses whole site-days, which a rerun fills.
                             with connection.cursor() as cursor:
                                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-                            if os.environ.get("SIMX_REPL"):
-                                with connection.cursor() as cursor:
-                                    cursor.execute("SET LOCAL session_replication_role TO replica")
                         _simulate_day(info, plan, seed, scale, worse, result)
                     result.days_filled += 1
             day += dt.timedelta(days=1)
