@@ -38,7 +38,7 @@ from typing import Any
 from unittest import mock
 from zoneinfo import ZoneInfo
 
-from support import create_database, drop_database
+from support import create_database, drop_database, insert_columns
 
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 TICKETS = int(4_000_000 * SCALE)
@@ -76,33 +76,7 @@ def insert_select(model: type, varying: dict[str, str], source: str, parameters:
     """INSERT every column of ``model``: the given SQL expressions, the field default for the others."""
     from django.db import connection
 
-    columns, expressions = [], []
-    for field in model._meta.concrete_fields:
-        if field.primary_key and field.column not in varying:
-            continue
-        columns.append(field.column)
-        if field.column in varying:
-            expressions.append(varying[field.column])
-        elif field.has_default():
-            default = field.get_default()
-            if isinstance(default, bool):
-                expressions.append("true" if default else "false")
-            elif isinstance(default, int):
-                expressions.append(str(default))
-            elif isinstance(default, str):
-                expressions.append(f"'{default}'")
-            elif isinstance(default, list):
-                expressions.append("'[]'::jsonb")
-            elif isinstance(default, dict):
-                expressions.append("'{}'::jsonb")
-            else:
-                expressions.append("now()")
-        elif field.null:
-            expressions.append("NULL")
-        elif field.empty_strings_allowed:
-            expressions.append("''")
-        else:
-            raise SystemExit(f"{model.__name__}.{field.name} needs an expression")
+    columns, expressions = insert_columns(model, varying)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608 (our own SQL)
@@ -440,7 +414,7 @@ def main() -> int:
 
         started = time.perf_counter()
         with mock.patch("django.utils.timezone.now", return_value=REPORT_NOW.astimezone(dt.UTC)):
-            site_days = actions.refresh_figures(QUARTER_START, QUARTER_END, everything=True)
+            site_days = actions.refresh_figures(QUARTER_START, QUARTER_END)
         rollup_seconds = time.perf_counter() - started
         history_rows = counts["visit_events"] + counts["case_events"] + counts["ratings"]
         print(
@@ -474,7 +448,7 @@ def main() -> int:
 
         def without_rollups() -> Any:
             with mock.patch("django.utils.timezone.now", return_value=REPORT_NOW.astimezone(dt.UTC)):
-                actions.refresh_figures(dt.date(2025, 11, 1), dt.date(2025, 11, 30), everything=True)
+                actions.refresh_figures(dt.date(2025, 11, 1), dt.date(2025, 11, 30))
                 return actions.compute_period(administrator, "month", 2025, 11, rebuild=False)
 
         baseline_median, _baseline_samples = timed(without_rollups, repetitions=1)

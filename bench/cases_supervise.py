@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from support import insert_columns
+
 CASE_COUNT = int(os.environ.get("BENCH_CASES", "1000000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 TOWN_COUNT = 20
@@ -251,30 +253,7 @@ def case_columns(
         "updated_at": "now()",
         "accepted_at": "now()",
     }
-    columns, expressions = [], []
-    for field in model._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(field.column)
-        if field.column in varying:
-            expressions.append(varying[field.column])
-        elif field.has_default():
-            default = field.get_default()
-            if isinstance(default, bool):
-                expressions.append("true" if default else "false")
-            elif isinstance(default, int):
-                expressions.append(str(default))
-            elif isinstance(default, str):
-                expressions.append(f"'{default}'")
-            else:
-                expressions.append("now()")
-        elif field.null:
-            expressions.append("NULL")
-        elif field.empty_strings_allowed:
-            expressions.append("''")
-        else:
-            raise ValueError(f"bench needs a value for {field.column}")
-    return columns, expressions
+    return insert_columns(model, varying)
 
 
 def run_once() -> dict[str, float | int | bool]:

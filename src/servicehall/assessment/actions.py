@@ -32,7 +32,6 @@ from servicehall.assessment.models import (
     NominationRule,
     PeriodKind,
     PeriodStatus,
-    RollupDay,
     Score,
     Scoring,
     SubjectKind,
@@ -40,10 +39,6 @@ from servicehall.assessment.models import (
 from servicehall.audit.actions import record
 from servicehall.lib.errors import ActionRefused
 from servicehall.sites.models import Department, Site, Window
-
-# Ratings may be given up to 7 days after a service, appeals decided later still: a day's figures are
-# considered settled only when rebuilt this many days after the day itself.
-SETTLING_DAYS = 10
 
 DEFAULT_NOMINATION_RULES = [
     (SubjectKind.STAFF, "服务之星", 3, Decimal(90)),
@@ -279,59 +274,42 @@ def parse_period(raw: str) -> tuple[str, int, int]:
     )
 
 
-def _stale_days(
-    site_ids: list[int], start: dt.date, end: dt.date, *, everything: bool
-) -> list[tuple[int, dt.date]]:
-    today = timezone.localdate()
-    last = min(end, today)
-    if last < start:
-        return []
-    computed = {
-        (site_id, day): at
-        for site_id, day, at in RollupDay.objects.filter(
-            site_id__in=site_ids, date__range=(start, last)
-        ).values_list("site_id", "date", "computed_at")
-    }
-    stale = []
-    for site_id in site_ids:
-        day = start
-        while day <= last:
-            at = computed.get((site_id, day))
-            settled_at = rollup.day_bounds(day + dt.timedelta(days=SETTLING_DAYS))[0]
-            if everything or at is None or at < settled_at or day >= today - dt.timedelta(days=1):
-                stale.append((site_id, day))
-            day += dt.timedelta(days=1)
-    return stale
+def refresh_figures(start: dt.date, end: dt.date) -> int:
+    """Rebuild every day in [start, end] up to today for every site; returns the site-days rebuilt.
 
-
-def refresh_figures(start: dt.date, end: dt.date, *, everything: bool = False) -> int:
-    """Rebuild the days in [start, end] (all, or only those not yet settled); returns the days rebuilt.
-
-    A day is settled once rebuilt ``SETTLING_DAYS`` after it; the periodic sweep rebuilds the unsettled
-    ones so the dashboards stay current, computing and publishing a period rebuild all of its days.
+    Computing and publishing a period call this for all of its days (an appeal upheld or a check-in
+    corrected today changes an older day); the periodic sweep keeps only the recent days current.
     """
+    last = min(end, timezone.localdate())
+    if last < start:
+        return 0
     site_ids = list(Site.objects.values_list("pk", flat=True))
-    days = _stale_days(site_ids, start, end, everything=everything)
-    for site_id, day in days:
-        rollup.rebuild_day(site_id, day)
-    return len(days)
+    rollup.rebuild(site_ids, start, last)
+    return len(site_ids) * ((last - start).days + 1)
 
 
-def _names(kind: str, ids: set[int]) -> dict[int, tuple[str, int]]:
-    """Subject id → (display name, site id)."""
+def subject_names(
+    kind: str, *, ids: set[int] | None = None, site_ids: set[int] | None = None
+) -> dict[int, tuple[str, int]]:
+    """Subject id → (display name, site id), for the given ids or every subject of the given sites."""
+    site_field = "pk" if kind == SubjectKind.SITE else "site_id"
     if kind == SubjectKind.STAFF:
-        rows = User.objects.filter(pk__in=ids).values_list("pk", "full_name", "site_id")
+        rows = User.objects.values_list("pk", "full_name", "site_id")
     elif kind == SubjectKind.WINDOW:
+        rows = Window.objects.values_list("pk", "number", "name", "site_id")
+    elif kind == SubjectKind.DEPARTMENT:
+        rows = Department.objects.values_list("pk", "name", "site_id")
+    else:
+        rows = Site.objects.values_list("pk", "name", "pk")
+    if ids is not None:
+        rows = rows.filter(pk__in=ids)
+    if site_ids is not None:
+        rows = rows.filter(**{f"{site_field}__in": site_ids})
+    if kind == SubjectKind.WINDOW:
         return {
             pk: (_("%(number)s号窗口") % {"number": number} + (f" {name}" if name else ""), site_id)
-            for pk, number, name, site_id in Window.objects.filter(pk__in=ids).values_list(
-                "pk", "number", "name", "site_id"
-            )
+            for pk, number, name, site_id in rows
         }
-    elif kind == SubjectKind.DEPARTMENT:
-        rows = Department.objects.filter(pk__in=ids).values_list("pk", "name", "site_id")
-    else:
-        rows = Site.objects.filter(pk__in=ids).values_list("pk", "name", "pk")
     return {pk: (name, site_id) for pk, name, site_id in rows}
 
 
@@ -441,7 +419,7 @@ def score_period(kind: str, year: int, number: int, *, rebuild: bool = True) -> 
     if rebuild:
         # Every day, not only recent ones: an appeal upheld or a check-in corrected today changes an
         # older day, and a draft must show what publishing would freeze.
-        refresh_figures(start, end, everything=True)
+        refresh_figures(start, end)
     with transaction.atomic():
         period = _get_or_create_period(kind, start, end)
         period = AssessmentPeriod.objects.select_for_update().get(pk=period.pk)
@@ -467,7 +445,7 @@ def _write_scores(period: AssessmentPeriod) -> None:
     by_kind: dict[str, set[int]] = defaultdict(set)
     for kind, subject_id in figures:
         by_kind[kind].add(subject_id)
-    names = {kind: _names(kind, ids) for kind, ids in by_kind.items()}
+    names = {kind: subject_names(kind, ids=ids) for kind, ids in by_kind.items()}
     scores = []
     for (kind, subject_id), counters in figures.items():
         name, site_id = names[kind].get(subject_id, (str(subject_id), None))
@@ -516,7 +494,7 @@ def freeze_period(period: AssessmentPeriod, actor: Any | None = None) -> Assessm
         raise ActionRefused(
             _("%(period)s 尚未结束，结束后才能发布。") % {"period": period.label}, code="period_not_ended"
         )
-    refresh_figures(period.starts_on, period.ends_on, everything=True)
+    refresh_figures(period.starts_on, period.ends_on)
     with transaction.atomic():
         locked = AssessmentPeriod.objects.select_for_update().get(pk=period.pk)
         if locked.is_published:

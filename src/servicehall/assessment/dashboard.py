@@ -20,13 +20,14 @@ from typing import Any
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.utils.translation import gettext as _
 
-from servicehall.assessment.models import DailyFigures, HourlyArrivals, SubjectKind
+from servicehall.assessment.actions import subject_names
+from servicehall.assessment.models import DailyFigures, HourlyArrivals, Measure, SubjectKind
 from servicehall.assessment.rollup import day_bounds
+from servicehall.assessment.scoring import shown_figure
 from servicehall.cases.models import CardLevel, Case
 from servicehall.cases.states import OPEN_STATES
 from servicehall.feedback.models import Grade, Rating
 from servicehall.queueing.models import Ticket, TicketChannel, TicketStatus, WindowState, WindowStatus
-from servicehall.sites.models import Department, Window
 
 TREND_PERIODS = 12
 HEATMAP_DEFAULT_WEEKS = 8
@@ -51,19 +52,23 @@ def ratio(part: float, whole: float, scale: float = 1.0, digits: int = 1) -> flo
     return round(scale * part / whole, digits) if whole else None
 
 
+def _shown(measure: str, counters: dict[str, int]) -> float | None:
+    """The same formula as the scores (assessment.scoring), as a float for the charts."""
+    value = shown_figure(measure, counters)
+    return None if value is None else float(value)
+
+
 def figures_of(counters: dict[str, int]) -> dict[str, Any]:
     """The shown figures of one summed row: counts, average wait/service in minutes, rates in %."""
     return {
         "arrivals": counters.get("arrivals", 0),
         "served": counters.get("tickets_served", 0),
-        "average_wait": ratio(counters.get("wait_seconds", 0), counters.get("tickets_called", 0), 1 / 60),
-        "average_service": ratio(
-            counters.get("service_seconds", 0), counters.get("tickets_served", 0), 1 / 60
-        ),
+        "average_wait": _shown(Measure.AVERAGE_WAIT, counters),
+        "average_service": _shown(Measure.AVERAGE_SERVICE, counters),
         "ratings": counters.get("ratings", 0),
-        "good_rate": ratio(counters.get("ratings_good", 0), counters.get("ratings", 0), 100),
+        "good_rate": _shown(Measure.GOOD_RATE, counters),
         "cases_completed": counters.get("cases_completed", 0),
-        "on_time_rate": ratio(counters.get("cases_on_time", 0), counters.get("cases_completed", 0), 100),
+        "on_time_rate": _shown(Measure.ON_TIME_RATE, counters),
     }
 
 
@@ -189,15 +194,6 @@ COMPARE_COLUMNS = (
 )
 
 
-def _names(kind: str, ids: set[int]) -> dict[int, str]:
-    if kind == SubjectKind.WINDOW:
-        return {
-            pk: _("%(number)s号窗口") % {"number": number} + (f" {name}" if name else "")
-            for pk, number, name in Window.objects.filter(pk__in=ids).values_list("pk", "number", "name")
-        }
-    return dict(Department.objects.filter(pk__in=ids).values_list("pk", "name"))
-
-
 def comparison(
     site_id: int, first: dt.date, last: dt.date, *, sort: str = "arrivals", descending: bool = True
 ) -> dict[str, list[dict[str, Any]]]:
@@ -218,7 +214,7 @@ def comparison(
         }
     result: dict[str, list[dict[str, Any]]] = {}
     for kind, subjects in grouped.items():
-        names = _names(kind, set(subjects))
+        names = {pk: name for pk, (name, _site) in subject_names(kind, ids=set(subjects)).items()}
         listed = [
             {"id": subject_id, "name": names.get(subject_id, f"#{subject_id}"), **figures_of(counters)}
             for subject_id, counters in subjects.items()

@@ -34,14 +34,15 @@ from servicehall.assessment import actions
 from servicehall.assessment.models import (
     AssessmentPeriod,
     DailyFigures,
+    Measure,
     PeriodKind,
     PeriodStatus,
     Score,
     SubjectKind,
 )
-from servicehall.assessment.scoring import HUNDRED, MEASURES
+from servicehall.assessment.scoring import HUNDRED, MEASURES, shown_figure
 from servicehall.lib.errors import ActionRefused, NotFound
-from servicehall.sites.models import Department, Site, Window
+from servicehall.sites.models import Site
 
 REPORT_FORMATS = ("pdf", "xlsx")
 EXPORT_FORMATS = ("csv",)
@@ -154,26 +155,18 @@ def report_period(user: User, raw: str) -> AssessmentPeriod:
 # --- figures --------------------------------------------------------------------------------------
 
 
-def _ratio(numerator: int, denominator: int, factor: Decimal = HUNDRED) -> Decimal | None:
-    if not denominator:
-        return None
-    return (Decimal(numerator) * factor / Decimal(denominator)).quantize(Decimal("0.1"))
-
-
 def headline(counters: dict[str, int]) -> dict[str, Any]:
     """The month at a glance; a rate without a denominator is None (shown as 无数据), never a division by 0."""
     return {
         "arrivals": counters.get("arrivals", 0),
         "served": counters.get("tickets_served", 0),
         "cases_completed": counters.get("cases_completed", 0),
-        "average_wait": _ratio(
-            counters.get("wait_seconds", 0), counters.get("tickets_called", 0), Decimal(1) / 60
-        ),
-        "service_level": _ratio(counters.get("served_within_target", 0), counters.get("tickets_called", 0)),
-        "good_rate": _ratio(counters.get("ratings_good", 0), counters.get("ratings", 0)),
-        "bad_rate": _ratio(counters.get("ratings_bad", 0), counters.get("ratings", 0)),
-        "on_time_rate": _ratio(counters.get("cases_on_time", 0), counters.get("cases_completed", 0)),
-        "one_visit_rate": _ratio(counters.get("cases_one_visit", 0), counters.get("cases_completed", 0)),
+        "average_wait": shown_figure(Measure.AVERAGE_WAIT, counters),
+        "service_level": shown_figure(Measure.SERVICE_LEVEL, counters),
+        "good_rate": shown_figure(Measure.GOOD_RATE, counters),
+        "bad_rate": shown_figure(Measure.BAD_RATE, counters),
+        "on_time_rate": shown_figure(Measure.ON_TIME_RATE, counters),
+        "one_visit_rate": shown_figure(Measure.ONE_VISIT_RATE, counters),
         "complaints_upheld": counters.get("complaints_upheld", 0),
         "violations": sum(counters.get(name, 0) for name in VIOLATION_COUNTERS),
     }
@@ -685,22 +678,6 @@ class _Echo:
         return value
 
 
-def _names(kind: str, site_ids: set[int]) -> dict[int, str]:
-    """Subject id → display name for one kind, within the sites in scope (bounded by staff, not rows)."""
-    if kind == SubjectKind.STAFF:
-        return dict(User.objects.filter(site_id__in=site_ids).values_list("pk", "full_name"))
-    if kind == SubjectKind.WINDOW:
-        return {
-            pk: _("%(number)s号窗口") % {"number": number} + (f" {name}" if name else "")
-            for pk, number, name in Window.objects.filter(site_id__in=site_ids).values_list(
-                "pk", "number", "name"
-            )
-        }
-    if kind == SubjectKind.DEPARTMENT:
-        return dict(Department.objects.filter(site_id__in=site_ids).values_list("pk", "name"))
-    return dict(Site.objects.filter(pk__in=site_ids).values_list("pk", "name"))
-
-
 def export_rows(user: User, table: str, raw_period: str) -> Iterator[list[Any]]:
     """The header and then every row of one table for a period, in the user's sites, read in chunks.
 
@@ -719,7 +696,12 @@ def export_rows(user: User, table: str, raw_period: str) -> Iterator[list[Any]]:
     kinds = dict(SubjectKind.choices)
     if table == "daily_figures":
         counters = list(counter_labels())
-        names = {kind_value: _names(kind_value, site_ids) for kind_value in SubjectKind.values}
+        names = {
+            kind_value: {
+                pk: name for pk, (name, _site) in actions.subject_names(kind_value, site_ids=site_ids).items()
+            }
+            for kind_value in SubjectKind.values
+        }
         queryset = (
             DailyFigures.objects.restrict(user, Capability.VIEW_ASSESSMENT)
             .filter(date__range=(start, end))
@@ -874,8 +856,8 @@ def public_monthly_figures(site_id: int, months: int = 6) -> list[dict[str, Any]
         result.append(
             {
                 "month": period.label,
-                "satisfaction_rate": _ratio(counters.get("ratings_good", 0), counters.get("ratings", 0)),
-                "on_time_rate": _ratio(counters.get("cases_on_time", 0), counters.get("cases_completed", 0)),
+                "satisfaction_rate": shown_figure(Measure.GOOD_RATE, counters),
+                "on_time_rate": shown_figure(Measure.ON_TIME_RATE, counters),
                 "cases_completed": int(counters.get("cases_completed", 0)),
                 "ratings": int(counters.get("ratings", 0)),
             }

@@ -147,31 +147,22 @@ def _collect(site_id: int, day: dt.date) -> _Collector:
             collector.add("service_seconds", round(service * 60), **where)
 
     cases = case_metrics.report([site_id], start, end)
-    for staff_id, figures in cases.by_clerk.items():
-        for counter, value in (
-            ("cases_completed", figures.completed),
-            ("cases_on_time", figures.on_time),
-            ("cases_one_visit", figures.one_visit),
-            ("supplements", figures.supplements),
-        ):
-            # Department rows come from by_department below: the case's own department.
-            collector.rows[(SubjectKind.STAFF, staff_id)][counter] += value
-    for department_id, figures in cases.by_department.items():
-        for counter, value in (
-            ("cases_completed", figures.completed),
-            ("cases_on_time", figures.on_time),
-            ("cases_one_visit", figures.one_visit),
-            ("supplements", figures.supplements),
-        ):
-            if department_id is not None:
-                collector.rows[(SubjectKind.DEPARTMENT, department_id)][counter] += value
-    site_cases = cases.by_site.get(site_id)
-    if site_cases is not None:
-        site_row = collector.rows[(SubjectKind.SITE, site_id)]
-        site_row["cases_completed"] += site_cases.completed
-        site_row["cases_on_time"] += site_cases.on_time
-        site_row["cases_one_visit"] += site_cases.one_visit
-        site_row["supplements"] += site_cases.supplements
+    # Cases count for the 首办责任人 and for the case's own department (not the clerk's), so each group
+    # of cases.metrics is written to its own subject kind rather than through _Collector.add.
+    groups = [
+        (SubjectKind.STAFF, cases.by_clerk),
+        (SubjectKind.DEPARTMENT, cases.by_department),
+        (SubjectKind.SITE, {site_id: cases.by_site[site_id]} if site_id in cases.by_site else {}),
+    ]
+    for kind, figures_by_subject in groups:
+        for subject_id, figures in figures_by_subject.items():
+            if subject_id is None:
+                continue
+            row = collector.rows[(kind, subject_id)]
+            row["cases_completed"] += figures.completed
+            row["cases_on_time"] += figures.on_time
+            row["cases_one_visit"] += figures.one_visit
+            row["supplements"] += figures.supplements
 
     ratings = (
         Rating.objects.filter(

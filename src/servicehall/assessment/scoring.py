@@ -74,6 +74,12 @@ def measure_value(measure: str, counters: dict[str, int]) -> Decimal | None:
     return numerator / Decimal(denominator) * definition.factor
 
 
+def shown_figure(measure: str, counters: dict[str, int], places: str = "0.1") -> Decimal | None:
+    """A measure's value rounded for display (dashboards, reports, public figures); None without data."""
+    value = measure_value(measure, counters)
+    return None if value is None else value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
 def indicator_score(indicator: dict[str, Any], value: Decimal) -> Decimal:
     scoring = indicator["scoring"]
     target = Decimal(str(indicator["target"]))
@@ -108,15 +114,24 @@ def formula_text(indicator: dict[str, Any]) -> str:
     return _("得分 = 100 − %(points)s × 次数（不低于 0）") % {"points": indicator["points_per_occurrence"]}
 
 
-def _share(weights: list[tuple[int, Decimal | None]]) -> list[Decimal]:
-    """Effective weights: those with a score share the weight of those without one."""
-    present = sum(weight for weight, score in weights if score is not None)
-    if not present:
-        return [Decimal(0) for _weight in weights]
-    return [
-        Decimal(weight) * HUNDRED / Decimal(present) if score is not None else Decimal(0)
-        for weight, score in weights
-    ]
+def _combine(items: list[dict[str, Any]]) -> Decimal | None:
+    """The weighted score of ``items`` (each with ``weight`` and ``_score``); stamps ``effective_weight``.
+
+    Items without a score share their weight among those with one, in proportion; None if none has one.
+    """
+    present = sum(item["weight"] for item in items if item["_score"] is not None)
+    combined = None
+    for item in items:
+        share = (
+            Decimal(item["weight"]) * HUNDRED / Decimal(present)
+            if present and item["_score"] is not None
+            else Decimal(0)
+        )
+        item["effective_weight"] = str(_rounded(share))
+        if item["_score"] is not None:
+            combined = (combined or Decimal(0)) + item["_score"] * share / HUNDRED
+        del item["_score"]
+    return combined
 
 
 def score(counters: dict[str, int], system: dict[str, Any]) -> dict[str, Any]:
@@ -145,20 +160,7 @@ def score(counters: dict[str, int], system: dict[str, Any]) -> dict[str, Any]:
                     "_score": points,
                 }
             )
-        shares = _share([(item["weight"], item["_score"]) for item in indicators])
-        dimension_score = None
-        if any(item["_score"] is not None for item in indicators):
-            dimension_score = sum(
-                (
-                    item["_score"] * share / HUNDRED
-                    for item, share in zip(indicators, shares, strict=True)
-                    if item["_score"] is not None
-                ),
-                Decimal(0),
-            )
-        for item, share in zip(indicators, shares, strict=True):
-            item["effective_weight"] = str(_rounded(share))
-            del item["_score"]
+        dimension_score = _combine(indicators)
         dimensions.append(
             {
                 "code": dimension["code"],
@@ -169,20 +171,7 @@ def score(counters: dict[str, int], system: dict[str, Any]) -> dict[str, Any]:
                 "_score": dimension_score,
             }
         )
-    shares = _share([(item["weight"], item["_score"]) for item in dimensions])
-    total = None
-    if any(item["_score"] is not None for item in dimensions):
-        total = sum(
-            (
-                item["_score"] * share / HUNDRED
-                for item, share in zip(dimensions, shares, strict=True)
-                if item["_score"] is not None
-            ),
-            Decimal(0),
-        )
-    for item, share in zip(dimensions, shares, strict=True):
-        item["effective_weight"] = str(_rounded(share))
-        del item["_score"]
+    total = _combine(dimensions)
     return {
         "total": None if total is None else _rounded(total),
         "dimensions": dimensions,

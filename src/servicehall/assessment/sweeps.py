@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from servicehall.assessment import rollup
-from servicehall.assessment.actions import SETTLING_DAYS
 from servicehall.assessment.models import RollupDay
 from servicehall.sites.models import Site
 
+# Ratings may be given up to 7 days after a service and appeals decided later still: a day keeps being
+# rebuilt for this many days after it.
+SETTLING_DAYS = 10
 RECENT_EVERY = dt.timedelta(minutes=5)
 UNSETTLED_EVERY = dt.timedelta(hours=6)
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from servicehall.accounts.permissions import require_capability, require_in_scope
+from servicehall.accounts.permissions import require_in_scope
 from servicehall.accounts.roles import Capability
 from servicehall.assessment import actions
 from servicehall.assessment.models import (
@@ -27,7 +27,7 @@ from servicehall.assessment.models import (
     Score,
     SubjectKind,
 )
-from servicehall.lib.errors import ActionRefused, NotFound
+from servicehall.lib.errors import ActionRefused, NotFound, PermissionRefused
 from servicehall.web.decorators import staff_view
 
 SUBJECT_KINDS = [value for value, _label in SubjectKind.choices]
@@ -143,10 +143,11 @@ def index_system_view(request: HttpRequest) -> HttpResponse:
     system = actions.active_system()
     can_manage = request.user.has_capability(Capability.MANAGE_ASSESSMENT)
     if request.method == "POST":
-        if not can_manage:
-            require_capability(request.user, Capability.MANAGE_ASSESSMENT, path=request.path)
+        # configure_system checks MANAGE_ASSESSMENT itself; its refusal becomes the 403 page.
         try:
             actions.configure_system(request.user, system, request.POST.dict())
+        except PermissionRefused:
+            raise
         except ActionRefused as refusal:
             messages.error(request, refusal.message)
             return render(
