@@ -115,5 +115,6 @@ def test_evaluate_prints_precision_and_recall_per_part() -> None:
         "heldout/blind-4",
         "heldout/blind-7",
         "heldout/blind-8",
+        "heldout/blind-9",
     ]
     assert lines[-1] == "目标 / targets: precision ≥ 0.95, recall ≥ 0.9"
