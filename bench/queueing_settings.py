@@ -1,21 +1,15 @@
-"""Settings for the uvicorn process of bench/queueing.py: the project's settings with pooled connections.
+"""Settings for the uvicorn processes of the benchmarks: the project's settings with pooled connections.
 
 Under ASGI, Django runs each request's synchronous code in a thread of its own, so a persistent
-connection (CONN_MAX_AGE) is opened per request and never reused. With psycopg_pool installed the
-bench serves HTTP through Django's connection pool (OPTIONS["pool"], CONN_MAX_AGE=0), which is what an
-ASGI deployment should use; without it, CONN_MAX_AGE=0 at least closes each request's connection.
+connection (CONN_MAX_AGE) is opened per request and never reused. A production PostgreSQL deployment
+sets DATABASE_POOL_MAX_SIZE (ADR 0008); the benchmarks serve HTTP the same way.
 """
 
-from servicehall.config.settings import *  # noqa: F403
-from servicehall.config.settings import DATABASES
+import os
 
-try:
-    import psycopg_pool  # noqa: F401
+os.environ.setdefault("DATABASE_POOL_MAX_SIZE", "24")
 
-    POOLED = True
-except ImportError:
-    POOLED = False
+from servicehall.config.settings import *  # noqa: E402, F403
+from servicehall.config.settings import DATABASES  # noqa: E402
 
-DATABASES["default"]["CONN_MAX_AGE"] = 0
-if POOLED:
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 4, "max_size": 24, "timeout": 30}
+POOLED = "pool" in DATABASES["default"].get("OPTIONS", {})

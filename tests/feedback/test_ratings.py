@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from servicehall.audit.models import AuditRecord
+from servicehall.audit.models import AuditChainHead, AuditRecord
 from servicehall.feedback import actions as feedback
 from servicehall.feedback.metrics import figures
 from servicehall.feedback.models import (
@@ -67,6 +67,19 @@ def test_a_good_rating_is_recorded_once_and_audited_without_contact_details(toke
     assert "13812345678" not in str(audit.after)
     assert "王女士" not in str(audit.after)
     assert audit.after["real_name"] is True
+
+
+def test_a_rating_takes_six_statements_between_its_savepoints(
+    token: Any, django_assert_num_queries: Any
+) -> None:
+    # Given a token whose site's audit chain has its head (serving the citizen was recorded)
+    assert AuditChainHead.objects.filter(chain=token.site_id).exists()
+    # When a citizen rates: claim the token (one UPDATE … RETURNING), the burst check, the rating, and
+    # the audit record (lock the chain head, insert, move the head); issue 7 needs 200 a second
+    with django_assert_num_queries(8):
+        rating = rate(token.key, 5, source=feedback.fingerprint("address", "10.0.0.7"))
+    # Then the rating and its audit record are there
+    assert AuditRecord.objects.filter(action="feedback.rated", object_id=str(rating.pk)).count() == 1
 
 
 def test_rating_twice_is_refused_and_changes_nothing(token: Any) -> None:

@@ -42,34 +42,39 @@ def record(
     object_type: str = "",
     object_id: str = "",
     object_label: str = "",
+    site_id: int | None = None,
 ) -> AuditRecord:
     """Append one record to the chain of ``site`` (inside the caller's transaction, if any).
 
     The chain head is locked for the rest of the caller's transaction, so records of one site are
-    appended strictly one after another; other sites' chains are not blocked.
+    appended strictly one after another; other sites' chains are not blocked. ``site_id`` stands for
+    ``site`` where the caller has only the key.
     """
     context = current_context()
     if actor is None and context is not None:
         actor = context.actor
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    if site is None and target is not None:
+    if site is None and site_id is None and target is not None:
         site = getattr(target, "site", None) if not _is_site(target) else target
     if target is not None:
         object_type = object_type or target._meta.label_lower
         object_id = object_id or str(target.pk)
         object_label = object_label or str(target)
-    chain = site.pk if site is not None else CENTRE_CHAIN
-    with transaction.atomic():
-        _ensure_head(chain)
-        head = AuditChainHead.objects.select_for_update().get(chain=chain)
+    if site is not None:
+        site_id = site.pk
+    chain = site_id if site_id is not None else CENTRE_CHAIN
+    # Inside the caller's transaction no savepoint is taken: a failed record must undo the whole
+    # action anyway, and two fewer round trips matter on the rating path (issue 7).
+    with transaction.atomic(savepoint=False):
+        head = _locked_head(chain)
         audit_record = AuditRecord(
             chain=chain,
             sequence=head.last_sequence + 1,
             occurred_at=timezone.now(),
             actor=actor,
             actor_label=_fitted(actor_label or actor_label_for(actor), 150),
-            site=site,
+            site_id=site_id,
             action=_fitted(action, 64),
             outcome=outcome,
             object_type=_fitted(object_type, 64),
@@ -93,14 +98,17 @@ def _is_site(target: models.Model) -> bool:
     return target._meta.label_lower == "sites.site"
 
 
-def _ensure_head(chain: int) -> None:
-    if AuditChainHead.objects.filter(chain=chain).exists():
-        return
+def _locked_head(chain: int) -> AuditChainHead:
+    """The chain's head, locked until the transaction ends; created on the chain's first record."""
+    head = AuditChainHead.objects.select_for_update().filter(chain=chain).first()
+    if head is not None:
+        return head
     try:
         with transaction.atomic():
             AuditChainHead.objects.create(chain=chain, last_sequence=0, last_hash=GENESIS_HASH)
     except IntegrityError:
         pass  # another writer created it first; its row lock now orders us after it
+    return AuditChainHead.objects.select_for_update().get(chain=chain)
 
 
 def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
