@@ -64,7 +64,9 @@ class RatingToken(models.Model):
     ``expires_at`` closes the later rating by QR code or online after the configured days.
     """
 
-    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="+")
+    # A token is only ever looked up by its key, ticket or case: no index on site, staff or window
+    # (each would cost every one of millions of inserts).
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="+", db_index=False)
     service_kind = models.CharField(_("服务类型"), max_length=8, choices=ServiceKind.choices)
     ticket = models.OneToOneField(
         "queueing.Ticket", null=True, blank=True, on_delete=models.PROTECT, related_name="rating_token"
@@ -79,11 +81,14 @@ class RatingToken(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     window = models.ForeignKey(
-        "sites.Window", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "sites.Window", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    key = models.CharField(max_length=43, unique=True)
+    # Unique by a constraint, not unique=True: on PostgreSQL that would add a LIKE index too, which no
+    # lookup uses and every insert pays for.
+    key = models.CharField(max_length=43)
     issued_at = models.DateTimeField(_("签发时间"))
     expires_at = models.DateTimeField(_("失效时间"))
     used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
@@ -94,11 +99,12 @@ class RatingToken(models.Model):
         verbose_name = _("评价凭证")
         verbose_name_plural = _("评价凭证")
         constraints = [
+            models.UniqueConstraint(fields=["key"], name="rating_token_key_unique"),
             models.CheckConstraint(
                 condition=(models.Q(ticket__isnull=False, case__isnull=True, service_kind="visit"))
                 | models.Q(ticket__isnull=True, case__isnull=False, service_kind="case"),
                 name="rating_token_one_service",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -112,7 +118,8 @@ class Rating(models.Model):
     only once a supervisor releases it. ``excluded_at`` is set when an appeal against it is upheld.
     """
 
-    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="+")
+    # rating_site_rated (site, rated_at) serves every lookup by site.
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="+", db_index=False)
     token = models.OneToOneField(RatingToken, on_delete=models.PROTECT, related_name="rating")
     service_kind = models.CharField(_("服务类型"), max_length=8, choices=ServiceKind.choices)
     staff = models.ForeignKey(

@@ -175,7 +175,8 @@ class Visit(models.Model):
 
     site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="+")
     service_date = models.DateField(_("日期"))
-    token = models.CharField(max_length=32, unique=True, default=new_token)
+    # Unique by a constraint, not unique=True, for no LIKE index on PostgreSQL (see RatingToken.key).
+    token = models.CharField(max_length=32, default=new_token)
     created_at = models.DateTimeField(_("到达时间"))
 
     objects = SiteScopedQuerySet.as_manager()
@@ -183,6 +184,7 @@ class Visit(models.Model):
     class Meta:
         verbose_name = _("来访")
         verbose_name_plural = _("来访")
+        constraints = [models.UniqueConstraint(fields=["token"], name="visit_token_unique")]
 
     def __str__(self) -> str:
         return f"{self.service_date} #{self.pk}"
@@ -271,6 +273,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # ticket_window_status (window, status) serves every lookup by window
     )
     clerk = models.ForeignKey(
         settings.AUTH_USER_MODEL,
