@@ -287,3 +287,51 @@ def test_synonym_group_of_one_word_is_refused() -> None:
     data = _data_with(lambda data: data["normalisation"]["synonyms"].append(["什么"]))
     with pytest.raises(RuleDataError, match="同义词组"):
         RuleSet(data, situation_phrases())
+
+
+def _data_with_slot_rule(slots: dict, pattern: str) -> dict:
+    def change(data: dict) -> None:
+        data["slots"] = {**data.get("slots", {}), **slots}
+        data["rules"][0]["patterns"] = [pattern]
+        data["rules"][0]["guards"] = ["您"]
+
+    return _data_with(change)
+
+
+def test_slot_classes_expand_into_one_pattern_for_a_family_of_utterances() -> None:
+    # given one pattern written with two slot classes (words no reviewed rule uses)
+    data = _data_with_slot_rule(
+        {"colour": ["红色", "黄色"], "fruit": ["苹果", "香蕉"]}, "<colour>的 ~0 <fruit>"
+    )
+    ruleset = RuleSet(data, situation_phrases())
+    rule_id = data["rules"][0]["id"]
+    # then every combination of the classes' words is found, through the one automaton
+    for text in ("红色的苹果", "黄色的香蕉。", "一根红色的香蕉"):
+        assert [finding.rule_id for finding in ruleset.check(text)] == [rule_id], text
+    # and the rule's guards still hold, and a word outside the classes is not the pattern
+    assert ruleset.check("您要红色的苹果吗") == []
+    assert ruleset.check("绿色的苹果") == []
+    assert set(ruleset.expand_slots("<colour><fruit>")) == {"红色苹果", "红色香蕉", "黄色苹果", "黄色香蕉"}
+
+
+def test_the_reviewed_slot_classes_cover_their_families() -> None:
+    # 冲我嚷 / 冲我吼 / 对我发火 are one pattern, 冲<scold_verb>, in the reviewed data
+    for text in ("冲我嚷有用吗？", "你对我吼什么", "跟我发火也没用"):
+        assert check(text), text
+    assert check("您要是对我们的服务不满意，欢迎冲我提意见。") == []
+
+
+@pytest.mark.parametrize(
+    ("slots", "pattern", "message"),
+    [
+        ({"you": ["你"]}, "<they>问 别人", "未知词类"),
+        ({"You": ["你"]}, "你问 别人", "词类名"),
+        ({"you": []}, "你问 别人", "非空词语列表"),
+        ({"you": "你"}, "你问 别人", "非空词语列表"),
+        ({"you": ["<me>"], "me": ["我"]}, "<you>问 别人", "不能嵌套"),
+        ({"many": [f"词{index}" for index in range(30)]}, "<many><many>问 别人", "展开过多"),
+    ],
+)
+def test_bad_slot_classes_are_refused_with_a_reason(slots: dict, pattern: str, message: str) -> None:
+    with pytest.raises(RuleDataError, match=message):
+        RuleSet(_data_with_slot_rule(slots, pattern), situation_phrases())

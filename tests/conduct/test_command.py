@@ -109,6 +109,8 @@ def test_evaluate_prints_precision_and_recall_per_part() -> None:
         "development/fresh-7",
         "development/near-miss-7",
         "development/fresh-8",
+        "development/fresh-9",
+        "development/near-miss-9",
         "heldout",
         "heldout/before-rules",
         "heldout/after-rules",
@@ -116,5 +118,6 @@ def test_evaluate_prints_precision_and_recall_per_part() -> None:
         "heldout/blind-7",
         "heldout/blind-8",
         "heldout/blind-9",
+        "heldout/blind-10",
     ]
     assert lines[-1] == "目标 / targets: precision ≥ 0.95, recall ≥ 0.9"

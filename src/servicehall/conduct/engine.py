@@ -10,6 +10,10 @@ Pattern syntax (one string; every part is normalised like the texts, see ``text.
   interchangeable words (什么/啥, 怎么/咋, 快点/快一点/快些 …), so “急什么” also catches “急啥” without
   each rule listing both;
 - parts are separated by spaces, alternatives within a part by ``|``: ``"不归|不属于 管"``;
+- ``<name>`` inside an alternative stands for each word of the data's slot class ``name`` (the
+  ``slots``: a class of “you” forms, of dismissive verbs, of sentence-final particles …), expanded when
+  the rules are compiled, so ``"<you>去问|<you>问 <someone_else>"`` is one pattern for a family of
+  utterances and still one set of automaton keywords; an unknown class name is a ``RuleDataError``;
 - between two parts at most ``gap`` characters may stand (the data's default), ``~N`` before a part
   sets it: ``"说了|讲了 ~3 遍"``;
 - ``{"seq": "...", "max_extra": N}``: the clause (the words between two punctuation marks) has at most N
@@ -35,6 +39,12 @@ CATEGORIES = ("推诿", "冷漠", "催促", "顶撞/训斥", "讥讽", "粗俗")
 MAX_VARIANTS = 32
 SEVERITIES = (1, 2, 3)
 GUARD_SET_PREFIX = "@"
+# A slot reference in an alternative: ``<name>``, ASCII so that normalisation cannot touch it first.
+SLOT_NAME = r"[a-z][a-z0-9_]*"
+SLOT_REFERENCE = re.compile(rf"<({SLOT_NAME})>")
+# Slot classes multiply (two slots of twenty words are four hundred keywords); past this the data is
+# refused rather than truncated, so that no expansion is silently lost.
+MAX_SLOT_EXPANSIONS = 400
 
 
 class RuleDataError(ValueError):
@@ -206,6 +216,7 @@ class RuleSet:
         )
         defaults = rules_data.get("defaults", {})
         self.synonyms = self._compile_synonyms(normalisation.get("synonyms", ()))
+        self.slots = self._compile_slots(rules_data.get("slots", {}))
         self.default_gap = int(defaults.get("gap", 6))
         self.default_guard_window = int(defaults.get("guard_window", 12))
         guard_sets = rules_data.get("guard_sets", {})
@@ -246,6 +257,41 @@ class RuleSet:
             compiled.append((re.compile("|".join(re.escape(word) for word in ordered)), words))
         return compiled
 
+    @staticmethod
+    def _compile_slots(raw: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+        slots = {}
+        for name, words in raw.items():
+            if not re.fullmatch(SLOT_NAME, name):
+                raise RuleDataError(f"词类名只用小写英文字母 / slot class name must be [a-z0-9_]: {name!r}")
+            if (
+                isinstance(words, str)
+                or not words
+                or not all(isinstance(word, str) and word for word in words)
+            ):
+                raise RuleDataError(f"词类须为非空词语列表 / slot class needs a list of words: {name!r}")
+            if any(SLOT_REFERENCE.search(word) for word in words):
+                raise RuleDataError(f"词类不能嵌套 / slot classes do not nest: {name!r}")
+            slots[name] = tuple(dict.fromkeys(words))
+        return slots
+
+    def expand_slots(self, alternative: str) -> list[str]:
+        """``alternative`` with every ``<name>`` replaced by each word of that slot class, in order."""
+        expanded = [""]
+        position = 0
+        for reference in SLOT_REFERENCE.finditer(alternative):
+            name = reference.group(1)
+            if name not in self.slots:
+                raise RuleDataError(f"未知词类 / unknown slot class <{name}> in {alternative!r}")
+            literal = alternative[position : reference.start()]
+            expanded = [prefix + literal + word for prefix in expanded for word in self.slots[name]]
+            if len(expanded) > MAX_SLOT_EXPANSIONS:
+                raise RuleDataError(
+                    f"词类展开过多（超过 {MAX_SLOT_EXPANSIONS} 种）/ too many slot expansions: {alternative!r}"
+                )
+            position = reference.end()
+        literal = alternative[position:]
+        return [prefix + literal for prefix in expanded]
+
     def variants(self, alternative: str) -> list[str]:
         """``alternative`` and its spellings with each synonym group's other words (at most MAX_VARIANTS)."""
         found = [alternative]
@@ -281,16 +327,15 @@ class RuleSet:
             if token.startswith("~"):
                 gap = _non_negative(token[1:], "~N")
                 continue
-            alternatives: list[str] = []
-            for alternative in token.split("|"):
-                compact = self.normaliser.compact(alternative)
-                if not compact:
-                    raise RuleDataError(
-                        f"“{alternative}”规范化后为空（只有标点或语气词）/ empty after normalisation: {source!r}"
-                    )
-                for variant in self.variants(compact):
-                    if variant not in alternatives:
-                        alternatives.append(variant)
+            alternatives: dict[str, None] = {}
+            for written in token.split("|"):
+                for alternative in self.expand_slots(written):
+                    compact = self.normaliser.compact(alternative)
+                    if not compact:
+                        raise RuleDataError(
+                            f"“{alternative}”规范化后为空（只有标点或语气词）/ empty after normalisation: {source!r}"
+                        )
+                    alternatives.update(dict.fromkeys(self.variants(compact)))
             parts.append(Part(tuple(alternatives), gap if parts else 0))
             gap = self.default_gap
         if not parts:
