@@ -5,7 +5,9 @@ from django.views.i18n import set_language
 
 from servicehall.api.api import api
 
+# The API first: it takes the most requests (ratings, calls), and Django tries the patterns in order.
 urlpatterns = [
+    path("api/", api.urls),
     path("", include("servicehall.web.urls")),
     path("accounts/", include("servicehall.accounts.urls")),
     path("sites/", include("servicehall.sites.urls")),
@@ -21,7 +23,6 @@ urlpatterns = [
     path("feedback/", include("servicehall.feedback.urls")),
     path("assessment/", include("servicehall.assessment.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
-    path("api/", api.urls),
 ]
 
 handler400 = "servicehall.web.views.bad_request"
