@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from servicehall.audit.models import AuditRecord
+from servicehall.cases.models import Inquiry, InquiryChannel
 from servicehall.lib.errors import ActionRefused, Conflict, PermissionRefused
 from servicehall.queueing import actions
 from servicehall.queueing.models import (
@@ -354,9 +355,21 @@ def test_start_and_finish_fire_the_hand_off_once(
     service_finished.connect(listener)
     try:
         ticket = issue(social_security, 1)
+        inquiry = Inquiry.objects.create(
+            site=social_security.site,
+            channel=InquiryChannel.ONSITE,
+            asker_name="张三",
+            question="社保转移需要什么材料？",
+            recorded_by=clerk,
+            first_responder=clerk,
+        )
         actions.call_next(clerk, at_window, now=at(9, 10))
         actions.start_service(
-            clerk, at_window, linked_object_type="cases.inquiry", linked_object_id="42", now=at(9, 11)
+            clerk,
+            at_window,
+            linked_object_type="cases.inquiry",
+            linked_object_id=str(inquiry.pk),
+            now=at(9, 11),
         )
         with django_capture_on_commit_callbacks(execute=True):
             finished = actions.finish_service(clerk, at_window, ticket_id=ticket.pk, now=at(9, 20))
@@ -365,7 +378,7 @@ def test_start_and_finish_fire_the_hand_off_once(
         assert (finished.status, finished.linked_object_type, finished.linked_object_id) == (
             TicketStatus.FINISHED,
             "cases.inquiry",
-            "42",
+            str(inquiry.pk),
         )
         assert len(received) == 1
         assert received[0]["visit"].pk == ticket.visit_id

@@ -183,6 +183,17 @@ SERVICEHALL_CONDUCT_VIOLATION_MIN_SEVERITY = env_int(
 SERVICEHALL_CASES_YELLOW_WORKING_DAYS = env_int("SERVICEHALL_CASES_YELLOW_WORKING_DAYS", 2, minimum=0)
 SERVICEHALL_CASES_YELLOW_SHARE = min(100, env_int("SERVICEHALL_CASES_YELLOW_PERCENT", 20, minimum=0)) / 100
 SERVICEHALL_CENTRE_NAME = env_string("SERVICEHALL_CENTRE_NAME", "中山市政务服务中心")
+# The hall (issue 5): appointment changes, phone tickets from the entrance QR code, SMS-style notices.
+SERVICEHALL_APPOINTMENT_CHANGE_MINUTES = env_int("SERVICEHALL_APPOINTMENT_CHANGE_MINUTES", 30, minimum=0)
+SERVICEHALL_MOBILE_TICKETS_PER_CLIENT = env_int("SERVICEHALL_MOBILE_TICKETS_PER_CLIENT", 6, minimum=1)
+SERVICEHALL_MOBILE_TICKETS_WINDOW_SECONDS = env_int(
+    "SERVICEHALL_MOBILE_TICKETS_WINDOW_SECONDS", 600, minimum=1
+)
+SERVICEHALL_SMS_NEAR_AHEAD = env_int("SERVICEHALL_SMS_NEAR_AHEAD", 3, minimum=0)
+# Dotted path of the notice sender; empty means the outbox-only sender (no gateway on the intranet).
+SERVICEHALL_SMS_SENDER = env_string("SERVICEHALL_SMS_SENDER", "")
+# The address citizens' phones reach the centre at, for QR codes and notice links; empty: the request's.
+SERVICEHALL_PUBLIC_URL = env_string("SERVICEHALL_PUBLIC_URL", "")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -33,6 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -45,7 +46,7 @@ from servicehall.audit.actions import record, snapshot
 from servicehall.catalog.models import ServiceItem
 from servicehall.lib.errors import ActionRefused, Conflict, NotFound, PermissionRefused
 from servicehall.lib.identity import IdentityValidationError, validate_mobile_phone
-from servicehall.queueing import live, opening
+from servicehall.queueing import live, notices, opening
 from servicehall.queueing.models import (
     APPOINTMENT_TRANSITIONS,
     AWAY_LIMIT_MINUTES,
@@ -82,6 +83,8 @@ PREFIX_PATTERN = re.compile(r"[A-Z]{1,2}")
 TEXT_MAX_LENGTH = 100
 LINK_TYPES = frozenset({"cases.inquiry", "cases.case"})
 LINK_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Who may see a case at all (as the cases pages and API ask); a link to a case needs one of them.
+CASE_CAPABILITIES = (Capability.HANDLE_CASES, Capability.APPROVE_CASES, Capability.SUPERVISE_CASES)
 CATEGORY_AUDITED_FIELDS = [
     "prefix",
     "name",
@@ -367,7 +370,7 @@ def issue_ticket(
     if service_item is not None and not category.service_items.filter(pk=service_item.pk).exists():
         raise ActionRefused(_("所选事项不属于该业务。"), code="invalid_item", field="service_item")
     with transaction.atomic():
-        return _issue(
+        ticket = _issue(
             category,
             local_moment.date(),
             moment,
@@ -378,6 +381,8 @@ def issue_ticket(
             service_item=service_item,
             clerk=actor if channel == TicketChannel.GUIDE_DESK else None,
         )
+        notices.on_issue(ticket)  # the SMS-style notice, made after the commit
+        return ticket
 
 
 def _issue(
@@ -1077,6 +1082,7 @@ def call_next(
                 at=moment.isoformat(),
             )
         )
+        notices.on_call(ticket, window.number)  # SMS-style notices, made after the commit
     return ticket
 
 
@@ -1153,8 +1159,11 @@ def start_service(
     linked_object_id: str = "",
     now: dt.datetime | None = None,
 ) -> Ticket:
-    """开始办理: the called visitor is at the counter."""
-    linked_object_type, linked_object_id = _clean_link(linked_object_type, linked_object_id)
+    """开始办理: the called visitor is at the counter; optionally already linked to its inquiry or case
+    (which must exist at the window's site and, for a case, be one the clerk may see)."""
+    linked_object_type, linked_object_id = _resolve_link(
+        actor, window.site_id, linked_object_type, linked_object_id, required=False
+    )
     moment = _now(now)
     with transaction.atomic():
         state = _locked_state(actor, window)
@@ -1168,6 +1177,7 @@ def start_service(
             EventKind.STARTED,
             window=window,
             clerk=actor,
+            detail={"linked": f"{linked_object_type}:{linked_object_id}"} if linked_object_type else None,
             extra_fields=["linked_object_type", "linked_object_id"],
         )
         _publish_on_commit(
@@ -1176,30 +1186,84 @@ def start_service(
     return ticket
 
 
-def _clean_link(linked_object_type: str, linked_object_id: str) -> tuple[str, str]:
+def _clean_link(linked_object_type: Any, linked_object_id: Any) -> tuple[str, str]:
+    """The shape of a link: a known type and an id of digits, or nothing at all."""
     if not linked_object_type and not linked_object_id:
         return "", ""
     if (
-        linked_object_type not in LINK_TYPES
+        not isinstance(linked_object_type, str)
+        or linked_object_type not in LINK_TYPES
         or not isinstance(linked_object_id, str)
-        or not LINK_ID_PATTERN.fullmatch(linked_object_id)
+        or not LINK_ID_PATTERN.fullmatch(linked_object_id.strip())
     ):
-        raise ActionRefused(_("关联的咨询或办件编号无效。"), code="invalid_link")
-    return linked_object_type, linked_object_id
+        raise ActionRefused(_("关联的咨询或办件编号无效。"), code="invalid_link", field="linked_object_id")
+    return linked_object_type, linked_object_id.strip()
+
+
+def _resolve_link(
+    actor: User, site_id: int, linked_object_type: Any, linked_object_id: Any, *, required: bool
+) -> tuple[str, str]:
+    """A link that names a real 咨询登记 (Inquiry) or 办件 (Case) of the visit's own site, which the clerk
+    may see (``restrict``: a case of the clerk's sites, or one carrying an approval task of them).
+
+    Anything else is refused with one message per type that does not say whether the object exists
+    elsewhere; the stored id is the object's primary key."""
+    from servicehall.cases.models import Case, Inquiry
+
+    linked_object_type, linked_object_id = _clean_link(linked_object_type, linked_object_id)
+    if not linked_object_type:
+        if required:
+            raise ActionRefused(
+                _("请填写关联的咨询或办件编号。"), code="link_required", field="linked_object_id"
+            )
+        return "", ""
+    object_id = int(linked_object_id) if linked_object_id.isdigit() and len(linked_object_id) < 19 else None
+    if linked_object_type == "cases.inquiry":
+        found = (
+            object_id is not None
+            and Inquiry.objects.restrict(actor).filter(pk=object_id, site_id=site_id).exists()
+        )
+        message = _("未找到本场所编号为 %(id)s 的咨询登记。")
+    else:
+        may_see_cases = any(actor.has_capability(capability) for capability in CASE_CAPABILITIES)
+        found = (
+            object_id is not None
+            and may_see_cases
+            and Case.objects.restrict(actor).filter(pk=object_id, site_id=site_id).exists()
+        )
+        message = _("未找到本场所编号为 %(id)s、您可查看的办件。")
+    if not found:
+        raise ActionRefused(
+            message % {"id": linked_object_id}, code="link_not_found", field="linked_object_id"
+        )
+    return linked_object_type, str(object_id)
 
 
 def link_service(actor: User, ticket: Ticket, linked_object_type: str, linked_object_id: str) -> Ticket:
-    """Name the Inquiry or Case a visit produced (the cases app calls this once it has the id)."""
+    """Name the Inquiry or Case a visit produced (the cases app calls this once it has the id).
+
+    Only a ticket being served or finished; the object must pass ``_resolve_link``. Audited with the
+    link before and after (a correction replaces an earlier link)."""
     require_capability(actor, Capability.USE_COUNTER)
     require_in_scope(actor, ticket)
-    linked_object_type, linked_object_id = _clean_link(linked_object_type, linked_object_id)
+    linked_object_type, linked_object_id = _resolve_link(
+        actor, ticket.site_id, linked_object_type, linked_object_id, required=True
+    )
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
         if locked.status not in (TicketStatus.SERVING, TicketStatus.FINISHED):
             raise ActionRefused(_("只有办理中或已办结的号可以关联咨询或办件。"), code="invalid_transition")
+        before = snapshot(locked, ["linked_object_type", "linked_object_id"])
         locked.linked_object_type = linked_object_type
         locked.linked_object_id = linked_object_id
         locked.save(update_fields=["linked_object_type", "linked_object_id"])
+        record(
+            "queueing.visit_linked",
+            actor=actor,
+            target=locked,
+            before=before,
+            after=snapshot(locked, ["linked_object_type", "linked_object_id"]),
+        )
     return locked
 
 
@@ -1554,6 +1618,8 @@ def open_window_for_category(actor: User, category: Category, window: Window) ->
             before=before,
             after={"category": category.prefix, "is_standby": False},
         )
+        # The window calls the category from its next press, not after the rules cache expires.
+        transaction.on_commit(forget_call_rules)
     return link
 
 
@@ -1574,6 +1640,7 @@ def close_window_for_category(actor: User, category: Category, window: Window) -
             before={"is_standby": False},
             after={"category": category.prefix, "is_standby": True},
         )
+        transaction.on_commit(forget_call_rules)
     return link
 
 
@@ -1837,36 +1904,126 @@ def find_appointment(reference: Any, phone: Any) -> Appointment:
     return appointment
 
 
+# 改约: how far ahead a booking may move (the booking page offers the same days), and until when.
+APPOINTMENT_DAYS_AHEAD = 7
+DEFAULT_APPOINTMENT_CHANGE_MINUTES = 30
+
+
+def appointment_change_minutes() -> int:
+    """改约截止: a booking may be moved until this many minutes before its slot starts
+    (``SERVICEHALL_APPOINTMENT_CHANGE_MINUTES``, default 30); later, only cancelling is left."""
+    value = getattr(settings, "SERVICEHALL_APPOINTMENT_CHANGE_MINUTES", DEFAULT_APPOINTMENT_CHANGE_MINUTES)
+    return max(0, int(value))
+
+
+def appointment_change_deadline(appointment: Appointment) -> dt.datetime:
+    slot_start = timezone.make_aware(dt.datetime.combine(appointment.service_date, appointment.slot_start))
+    return slot_start - dt.timedelta(minutes=appointment_change_minutes())
+
+
+def _lock_slot_rows(category: Category, keys: list[tuple[dt.date, dt.time]]) -> None:
+    """Both slots' counter rows, locked in one order, so two bookings swapping slots cannot deadlock."""
+    wanted = Q()
+    for day, slot_start in keys:
+        wanted |= Q(service_date=day, slot_start=slot_start)
+    list(
+        AppointmentSlot.objects.select_for_update()
+        .filter(wanted, category=category)
+        .order_by("service_date", "slot_start")
+        .values_list("pk", flat=True)
+    )
+
+
+def _appointment_picture(appointment: Appointment) -> dict[str, Any]:
+    return {
+        "category": appointment.category_id,
+        "service_date": appointment.service_date.isoformat(),
+        "slot_start": f"{appointment.slot_start:%H:%M}",
+        "status": appointment.status,
+    }
+
+
 def change_appointment(
     appointment: Appointment, day: dt.date, slot_start: dt.time, *, now: dt.datetime | None = None
 ) -> Appointment:
+    """改约 (public, after ``find_appointment``): the same category, another free slot of a working day
+    within ``APPOINTMENT_DAYS_AHEAD`` days, no later than ``appointment_change_minutes`` before the
+    booked slot starts. The new slot is counted and the old one freed in one transaction, so a
+    refusal (full, holiday, too late) leaves the booking and both slots as they were."""
     moment = _now(now)
+    today = timezone.localtime(moment).date()
     with transaction.atomic():
         locked = (
             Appointment.objects.select_for_update().select_related("category__site").get(pk=appointment.pk)
         )
         _require_appointment_transition(locked, AppointmentStatus.BOOKED)
+        category = locked.category
+        if not category.is_active or not category.site.is_active:
+            raise ActionRefused(_("该业务暂不接受预约。"), code="category_inactive")
+        if moment > appointment_change_deadline(locked):
+            raise ActionRefused(
+                _("原预约时段开始前 %(minutes)d 分钟内不能再改约；如不能前来，请取消预约。")
+                % {"minutes": appointment_change_minutes()},
+                code="change_too_late",
+            )
         if (locked.service_date, locked.slot_start) == (day, slot_start):
-            return locked
-        slot = _reserve(locked.category, day, slot_start, moment)
+            raise ActionRefused(_("所选时段与原预约相同。"), code="same_slot", field="slot_start")
+        if day < today or day > today + dt.timedelta(days=APPOINTMENT_DAYS_AHEAD):
+            raise ActionRefused(
+                _("只能改约到今天起 %(days)d 天内的日期。") % {"days": APPOINTMENT_DAYS_AHEAD},
+                code="slot_out_of_range",
+                field="service_date",
+            )
+        if opening.is_holiday(day):
+            raise ActionRefused(
+                _("%(date)s 是法定节假日，不办公，请选择其他工作日。") % {"date": day.isoformat()},
+                code="holiday",
+                field="service_date",
+            )
+        if any(slot.starts_at == slot_start for slot in available_slots(category, day)):
+            AppointmentSlot.objects.get_or_create(
+                category=category,
+                service_date=day,
+                slot_start=slot_start,
+                defaults={"site_id": category.site_id},
+            )
+            _lock_slot_rows(category, [(locked.service_date, locked.slot_start), (day, slot_start)])
+        before = _appointment_picture(locked)
+        slot = _reserve(category, day, slot_start, moment)
         _release(locked)
         locked.service_date = day
         locked.slot_start = slot.starts_at
         locked.slot_end = slot.ends_at
         locked.changed_at = moment
         locked.save(update_fields=["service_date", "slot_start", "slot_end", "changed_at"])
+        record(
+            "queueing.appointment_changed",
+            target=locked,
+            object_label=_("预约 #%(id)s") % {"id": locked.pk},
+            before=before,
+            after=_appointment_picture(locked),
+        )
     return locked
 
 
 def cancel_appointment(appointment: Appointment, *, now: dt.datetime | None = None) -> Appointment:
+    """取消预约 (public, after ``find_appointment``): frees the slot; allowed while the booking stands."""
     moment = _now(now)
     with transaction.atomic():
         locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
         _require_appointment_transition(locked, AppointmentStatus.CANCELLED)
+        before = _appointment_picture(locked)
         locked.status = AppointmentStatus.CANCELLED
         locked.cancelled_at = moment
         locked.save(update_fields=["status", "cancelled_at"])
         _release(locked)
+        record(
+            "queueing.appointment_cancelled",
+            target=locked,
+            object_label=_("预约 #%(id)s") % {"id": locked.pk},
+            before=before,
+            after=_appointment_picture(locked),
+        )
     return locked
 
 
@@ -1931,3 +2088,59 @@ def _sweep_appointment_no_shows(moment: dt.datetime) -> int:
             status=AppointmentStatus.NO_SHOW, no_show_at=moment
         )
     return marked
+
+
+# ---------------------------------------------------------------------------------------------
+# Taking a ticket by phone (手机扫码取号): the entrance poster's QR code opens the mobile page
+
+OPEN_TICKET_STATUSES = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING)
+
+
+def _lock_daily_counter(category: Category, service_date: dt.date) -> None:
+    """Hold the category's counter row of the day (created if need be) until the caller commits."""
+    counter = DailyCounter.objects.select_for_update().filter(category=category, service_date=service_date)
+    if counter.exists():
+        return
+    try:
+        with transaction.atomic():
+            DailyCounter.objects.create(
+                site_id=category.site_id, category=category, service_date=service_date, last_sequence=0
+            )
+    except IntegrityError:
+        pass  # another issuer created it first
+    list(counter)
+
+
+def issue_mobile_ticket(
+    category: Category,
+    *,
+    phone: str = "",
+    service_item: ServiceItem | None = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """手机扫码取号: the kiosk's rules (closed site, opening hours, daily numbers), channel ``mobile``, and
+    one open ticket per phone number per category and day: a phone cannot hold several places in one
+    queue. The check runs under the lock of the category's day counter, which every issuer of the
+    queue takes, so two simultaneous requests with one phone cannot both pass it."""
+    moment = _now(now)
+    clean = clean_phone(phone)
+    service_date = timezone.localtime(moment).date()
+    with transaction.atomic():
+        if clean:
+            _lock_daily_counter(category, service_date)
+            existing = (
+                Ticket.objects.filter(
+                    category=category, service_date=service_date, phone=clean, status__in=OPEN_TICKET_STATUSES
+                )
+                .values_list("number", flat=True)
+                .first()
+            )
+            if existing is not None:
+                raise Conflict(
+                    _("该手机号今天已在“%(category)s”排队（%(number)s），请勿重复取号。")
+                    % {"category": category.name, "number": existing},
+                    code="duplicate_mobile_ticket",
+                )
+        return issue_ticket(
+            None, category, channel=TicketChannel.MOBILE, phone=clean, service_item=service_item, now=moment
+        )

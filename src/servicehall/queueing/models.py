@@ -10,6 +10,7 @@ no-show rate and service level are computed from it alone (``queueing.metrics``)
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -351,11 +352,29 @@ class EventKind(models.TextChoices):
     WINDOW_CLOSED = "window_closed", _("窗口结束服务")
 
 
+APPEND_ONLY_MESSAGE = "服务日志只能追加，不得修改或删除 / visit events are append-only"
+
+
+class VisitEventQuerySet(SiteScopedQuerySet):
+    """The service log's rows are never changed or removed through the ORM (see ``VisitEvent``)."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError(APPEND_ONLY_MESSAGE)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError(APPEND_ONLY_MESSAGE)
+
+
 class VisitEvent(models.Model):
     """服务日志 — one append-only event of a visit or of a window (seed 001/004 建立服务日志基础台账).
 
     Window events (paused, resumed, opened, closed) have no ticket. The id is the sequence number the
     live displays resume from (Last-Event-ID).
+
+    Append-only (issue 5: the raw data of the assessment reports): ``save()`` of a stored row,
+    ``delete()`` and the manager's ``update()``/``delete()`` raise ``PermissionError``; on PostgreSQL
+    a trigger (migration 0005) refuses UPDATE and DELETE of the table from any client. TRUNCATE
+    (the test suite's flush, a full restore) is left to the database owner.
     """
 
     # Append-only and written twice per call: only the indexes the readers use (site + time for the
@@ -386,7 +405,7 @@ class VisitEvent(models.Model):
     )
     detail = models.JSONField(_("详情"), default=dict, blank=True)
 
-    objects = SiteScopedQuerySet.as_manager()
+    objects = VisitEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("服务日志")
@@ -399,6 +418,14 @@ class VisitEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.at:%H:%M:%S}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError(APPEND_ONLY_MESSAGE)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError(APPEND_ONLY_MESSAGE)
 
 
 class WindowStatus(models.TextChoices):
@@ -564,3 +591,71 @@ class AppointmentSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_date} {self.slot_start:%H:%M} {self.booked}"
+
+
+class NoticeKind(models.TextChoices):
+    ISSUED = "issued", _("取号通知")
+    NEAR = "near", _("即将叫号提醒")
+    CALLED = "called", _("叫号通知")
+
+
+class NoticeStatus(models.TextChoices):
+    QUEUED = "queued", _("待发送")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+
+
+class SmsNotice(models.Model):
+    """短信通知发件箱 — one SMS-style notice to the phone a visitor gave when taking a ticket (取号时留手机号，
+    叫号前短信提醒: issue 5 "optionally give a phone number for an SMS-style notice"; seed 001 排队叫号机).
+
+    Three kinds per ticket at most: at issue (number, people ahead, status link), when the turn is near
+    (``SERVICEHALL_SMS_NEAR_AHEAD`` people ahead, default 3) and when called. ``next_notice`` on the
+    issue notice says which one the ticket still waits for ("near", then "called", then ""), so a
+    call looks only at the few tickets of its category that still expect one. The phone is kept for
+    the sender; every page and log line shows ``masked_phone``. Rows are written by
+    ``queueing.notices`` after the ticket's transaction commits and never make that action fail.
+    """
+
+    site = models.ForeignKey(
+        "sites.Site", verbose_name=_("服务场所"), on_delete=models.PROTECT, related_name="+"
+    )
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("取号票"), on_delete=models.PROTECT, related_name="sms_notices"
+    )
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", db_index=False)
+    service_date = models.DateField(_("日期"))
+    kind = models.CharField(_("通知类型"), max_length=16, choices=NoticeKind.choices)
+    phone = models.CharField(_("手机号"), max_length=11)
+    text = models.CharField(_("短信内容"), max_length=300)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=NoticeStatus.choices, default=NoticeStatus.QUEUED
+    )
+    next_notice = models.CharField(max_length=16, blank=True)
+    sender = models.CharField(_("发送方式"), max_length=100, blank=True)
+    error = models.CharField(_("失败原因"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("生成时间"))
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+
+    objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("短信通知")
+        verbose_name_plural = _("短信通知")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["site", "created_at"], name="sms_notice_site_created"),
+            # What a call looks at: the category's tickets of the day still waiting for a notice.
+            models.Index(
+                fields=["category", "service_date"],
+                name="sms_notice_pending_follow_up",
+                condition=~models.Q(next_notice=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.masked_phone}"
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_mobile_phone(self.phone)

@@ -19,6 +19,8 @@ urlpatterns = [
     path("screen/<int:window_id>/", views.citizen_screen_view, name="citizen_screen"),
     path("book/<str:site_code>/", views.booking_view, name="booking"),
     path("book/<str:site_code>/manage/", views.booking_manage_view, name="booking_manage"),
+    path("m/<str:site_code>/", views.mobile_view, name="mobile"),
+    path("m/<str:site_code>/issue/", views.mobile_issue_view, name="mobile_issue"),
     # Staff
     path("guide/", views.guide_desk_view, name="guide_desk"),
     path("guide/tickets/<int:ticket_id>/requeue/", views.guide_requeue_view, name="guide_requeue"),
@@ -27,6 +29,8 @@ urlpatterns = [
     path("counter/<int:window_id>/sign-in/", views.counter_sign_in_view, name="counter_sign_in"),
     path("monitor/", views.monitor_view, name="monitor"),
     path("monitor/tidal/", views.monitor_tidal_view, name="monitor_tidal"),
+    path("poster/", views.entrance_poster_view, name="entrance_poster"),
+    path("notices/", views.notice_list_view, name="notice_list"),
     path("categories/", views.category_list_view, name="category_list"),
     path("categories/new/", views.category_edit_view, name="category_create"),
     path("categories/<int:category_id>/", views.category_edit_view, name="category_edit"),

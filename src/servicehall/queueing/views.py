@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import re
 from typing import Any
 
+import segno
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.db import connections
 from django.db.models import Count, Q
 from django.http import (
@@ -28,6 +32,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -36,14 +41,18 @@ from servicehall.accounts.roles import Capability
 from servicehall.catalog.models import ServiceItem
 from servicehall.catalog.public_views import qr_svg
 from servicehall.lib.errors import ActionRefused, NotFound
-from servicehall.queueing import actions, live, selectors
+from servicehall.queueing import actions, live, opening, selectors
 from servicehall.queueing.models import (
     OPEN_AT_WINDOW,
+    Appointment,
+    AppointmentStatus,
     Category,
     CategoryWindow,
     EventKind,
     Lane,
+    NoticeStatus,
     PriorityGroup,
+    SmsNotice,
     Ticket,
     TicketChannel,
     TicketStatus,
@@ -76,7 +85,7 @@ DISPLAY_EVENT_KINDS = (
     EventKind.WINDOW_OPENED,
     EventKind.WINDOW_CLOSED,
 )
-BOOKING_DAYS_AHEAD = 7
+BOOKING_DAYS_AHEAD = actions.APPOINTMENT_DAYS_AHEAD
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,10 +188,15 @@ def kiosk_issue_view(request: HttpRequest, site_code: str) -> HttpResponse:
                 {"site": site, "message": _("所选事项不属于该业务。")},
                 status=400,
             )
-    channel = TicketChannel.MOBILE if request.POST.get("channel") == "mobile" else TicketChannel.KIOSK
+    # Phones take tickets at /hall/m/<site>/, with its per-phone and per-address limits; whatever a
+    # request claims, a ticket from this endpoint is a kiosk ticket.
     try:
         ticket = actions.issue_ticket(
-            None, category, channel=channel, phone=request.POST.get("phone", ""), service_item=item
+            None,
+            category,
+            channel=TicketChannel.KIOSK,
+            phone=request.POST.get("phone", ""),
+            service_item=item,
         )
     except ActionRefused as refusal:
         return render(
@@ -192,10 +206,7 @@ def kiosk_issue_view(request: HttpRequest, site_code: str) -> HttpResponse:
             status=refusal.status,
         )
     visit_token = Visit.objects.filter(pk=ticket.visit_id).values_list("token", flat=True).get()
-    target = reverse("queueing:ticket_print", args=[visit_token])
-    if channel == TicketChannel.MOBILE:
-        target = reverse("queueing:ticket_status", args=[visit_token])
-    return redirect(f"{target}?from=kiosk" if channel == TicketChannel.KIOSK else target)
+    return redirect(f"{reverse('queueing:ticket_print', args=[visit_token])}?from=kiosk")
 
 
 @require_http_methods(["GET", "POST"])
@@ -495,25 +506,99 @@ def booking_view(request: HttpRequest, site_code: str) -> HttpResponse:
     return render(request, "queueing/booking.html", context)
 
 
+MANAGE_OPERATIONS = frozenset({"find", "slots", "change", "cancel"})
+
+
+def _slot_time(value: str) -> dt.time | None:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{2}:\d{2}", value):
+        return None
+    try:
+        return dt.time.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _change_choices(appointment: Any, day: dt.date | None) -> dict[str, Any]:
+    """What the 改约 form offers: the booking days, and the chosen day's slots that are still ahead."""
+    today = timezone.localdate()
+    days = [today + dt.timedelta(days=offset) for offset in range(actions.APPOINTMENT_DAYS_AHEAD + 1)]
+    if day not in days:
+        day = None
+    choices: dict[str, Any] = {
+        "change_days": days,
+        "change_day": day,
+        "change_deadline": timezone.localtime(actions.appointment_change_deadline(appointment)),
+        "change_open": timezone.now() <= actions.appointment_change_deadline(appointment),
+        "change_minutes": actions.appointment_change_minutes(),
+    }
+    if day is not None:
+        now = timezone.now()
+        choices["change_slots"] = [
+            slot
+            for slot in actions.available_slots(appointment.category, day)
+            if timezone.make_aware(dt.datetime.combine(day, slot.starts_at)) > now
+        ]
+        choices["change_holiday"] = opening.is_holiday(day)
+    return choices
+
+
 @require_http_methods(["GET", "POST"])
 def booking_manage_view(request: HttpRequest, site_code: str) -> HttpResponse:
-    """Look up a booking by reference and phone; cancel it."""
+    """我的预约: find a booking by reference and phone, then 改约 to another free slot, or cancel it.
+
+    Every POST carries the reference and phone again and is looked up afresh, so a wrong phone gets
+    the same "not found" as a wrong reference and learns nothing about the booking."""
     site = _public_site(site_code)
     context: dict[str, Any] = {"site": site}
-    if request.method == "POST":
+    if request.method == "GET":
+        return render(request, "queueing/booking_manage.html", context)
+    operation = request.POST.get("operation", "find")
+    if operation not in MANAGE_OPERATIONS:
+        context["error"] = _("未知操作。")
+        return render(request, "queueing/booking_manage.html", context, status=400)
+    day_text = request.POST.get("day", "")
+    day = None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", day_text):
         try:
-            appointment = actions.find_appointment(
-                request.POST.get("reference", ""), request.POST.get("phone", "")
-            )
-            if appointment.site_id != site.pk:
-                raise NotFound(_("未找到该预约，请核对预约码和手机号。"))
-            if request.POST.get("operation") == "cancel":
-                appointment = actions.cancel_appointment(appointment)
-                context["notice"] = _("预约已取消。")
-            context["appointment"] = appointment
-        except ActionRefused as refusal:
-            context["error"] = refusal.message
-            return render(request, "queueing/booking_manage.html", context, status=refusal.status)
+            day = dt.date.fromisoformat(day_text)
+        except ValueError:
+            day = None
+    try:
+        appointment = actions.find_appointment(
+            request.POST.get("reference", ""), request.POST.get("phone", "")
+        )
+        if appointment.site_id != site.pk:
+            raise NotFound(_("未找到该预约，请核对预约码和手机号。"))
+    except ActionRefused as refusal:
+        context["error"] = refusal.message
+        return render(request, "queueing/booking_manage.html", context, status=refusal.status)
+    context["appointment"] = appointment
+    context["phone"] = request.POST.get("phone", "")
+    try:
+        if operation == "cancel":
+            appointment = actions.cancel_appointment(appointment)
+            context["notice"] = _("预约已取消。")
+        elif operation == "change":
+            if day is None:
+                raise ActionRefused(_("请选择日期。"), code="day_required", field="service_date")
+            slot_start = _slot_time(request.POST.get("slot", ""))
+            if slot_start is None:
+                raise ActionRefused(_("请选择时段。"), code="slot_required", field="slot_start")
+            appointment = actions.change_appointment(appointment, day, slot_start)
+            context["notice"] = _("已改约到 %(date)s %(start)s–%(end)s。") % {
+                "date": appointment.service_date.isoformat(),
+                "start": f"{appointment.slot_start:%H:%M}",
+                "end": f"{appointment.slot_end:%H:%M}",
+            }
+            day = None
+    except ActionRefused as refusal:
+        context["error"] = refusal.message
+        context["appointment"] = Appointment.objects.select_related("category").get(pk=appointment.pk)
+        context.update(_change_choices(context["appointment"], day))
+        return render(request, "queueing/booking_manage.html", context, status=refusal.status)
+    context["appointment"] = appointment
+    if appointment.status == AppointmentStatus.BOOKED:
+        context.update(_change_choices(appointment, day if operation == "slots" else None))
     return render(request, "queueing/booking_manage.html", context)
 
 
@@ -912,4 +997,165 @@ def category_edit_view(request: HttpRequest, category_id: int | None = None) -> 
             "status": 400 if error else 200,
         },
         status=400 if error else 200,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 手机扫码取号: the entrance poster (staff, printable) and the public mobile page it points at
+
+
+def _mobile_limit() -> tuple[int, int]:
+    """(tickets, seconds): one client (address) may take this many tickets by phone in the seconds."""
+    return (
+        int(getattr(settings, "SERVICEHALL_MOBILE_TICKETS_PER_CLIENT", 6)),
+        int(getattr(settings, "SERVICEHALL_MOBILE_TICKETS_WINDOW_SECONDS", 600)),
+    )
+
+
+def _mobile_client_key(request: HttpRequest, site: Site) -> str:
+    address = request.META.get("REMOTE_ADDR", "") or "unknown"
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}\0{address}".encode()).hexdigest()[:32]
+    return f"servicehall:queueing:mobile:{site.pk}:{digest}"
+
+
+def _mobile_limited(key: str) -> bool:
+    return (cache.get(key) or 0) >= _mobile_limit()[0]
+
+
+def _count_mobile_ticket(key: str) -> None:
+    seconds = _mobile_limit()[1]
+    if not cache.add(key, 1, timeout=seconds):
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=seconds)
+
+
+def _mobile_choice(request: HttpRequest, site: Site, data: Any) -> dict[str, Any]:
+    """The business chosen so far on the mobile page (category → item); 404 for what is not offered."""
+    categories = list(Category.objects.filter(site=site, is_active=True).order_by("position", "prefix"))
+    category = None
+    items: list[ServiceItem] = []
+    item = None
+    category_id = _int(data.get("category"))
+    if category_id is not None:
+        category = next((candidate for candidate in categories if candidate.pk == category_id), None)
+        if category is None:
+            raise Http404()
+        items = list(category.service_items.filter(is_published=True).order_by("code"))
+        item_id = _int(data.get("item"))
+        if item_id is not None:
+            item = next((candidate for candidate in items if candidate.pk == item_id), None)
+            if item is None:
+                raise Http404()
+    step = (
+        "category"
+        if category is None
+        else ("item" if items and item is None and "skip" not in data else "phone")
+    )
+    return {
+        "site": site,
+        "categories": categories,
+        "category": category,
+        "items": items,
+        "item": item,
+        "step": step,
+        "waiting": {row["prefix"]: row["waiting"] for row in selectors.waiting_counts(site)},
+    }
+
+
+@require_GET
+def mobile_view(request: HttpRequest, site_code: str) -> HttpResponse:
+    """The page the entrance QR code opens on the visitor's phone: category → item → phone → ticket."""
+    site = _public_site(site_code)
+    return render(request, "queueing/mobile.html", _mobile_choice(request, site, request.GET))
+
+
+@require_POST
+def mobile_issue_view(request: HttpRequest, site_code: str) -> HttpResponse:
+    site = _public_site(site_code)
+    if _int(request.POST.get("category")) is None:
+        context = _mobile_choice(request, site, {})
+        context["error"] = _("请选择业务。")
+        return render(request, "queueing/mobile.html", context, status=400)
+    try:
+        if request.POST.get("item") and _int(request.POST.get("item")) is None:
+            raise Http404()
+        context = _mobile_choice(request, site, request.POST)
+    except Http404:
+        context = _mobile_choice(request, site, {})
+        context["error"] = _("所选业务或事项不存在，请重新选择。")
+        return render(request, "queueing/mobile.html", context, status=400)
+    context["step"] = "phone"
+    key = _mobile_client_key(request, site)
+    if _mobile_limited(key):
+        context["error"] = _("本设备取号过于频繁，请稍后再试，或到大厅取号机、导办台取号。")
+        return render(request, "queueing/mobile.html", context, status=429)
+    try:
+        ticket = actions.issue_mobile_ticket(
+            context["category"], phone=request.POST.get("phone", ""), service_item=context["item"]
+        )
+    except ActionRefused as refusal:
+        context["error"] = refusal.message
+        context["phone"] = request.POST.get("phone", "")[:20]
+        return render(request, "queueing/mobile.html", context, status=refusal.status)
+    _count_mobile_ticket(key)
+    token = Visit.objects.filter(pk=ticket.visit_id).values_list("token", flat=True).get()
+    return redirect("queueing:ticket_status", token=token)
+
+
+@staff_view(Capability.MONITOR_HALL)
+@require_GET
+def entrance_poster_view(request: HttpRequest) -> HttpResponse:
+    """The printable A4 poster for the hall's entrance: the site's QR code for taking a ticket by phone."""
+    site = _staff_site(request, Capability.MONITOR_HALL)
+    path = reverse("queueing:mobile", args=[site.code])
+    public_url = (getattr(settings, "SERVICEHALL_PUBLIC_URL", "") or "").rstrip("/")
+    mobile_url = f"{public_url}{path}" if public_url else request.build_absolute_uri(path)
+    qr_code = mark_safe(  # noqa: S308  (segno writes only its own markup)
+        segno.make(mobile_url, error="q").svg_inline(scale=10, title=mobile_url, omitsize=True)
+    )
+    return render(
+        request,
+        "queueing/entrance_poster.html",
+        {
+            "site": site,
+            "sites": _scoped_sites(request),
+            "mobile_url": mobile_url,
+            "qr_code": qr_code,
+            "categories": Category.objects.filter(site=site, is_active=True).order_by("position", "prefix"),
+        },
+    )
+
+
+NOTICE_PAGE_SIZE = 200
+
+
+@staff_view(Capability.MONITOR_HALL)
+@require_GET
+def notice_list_view(request: HttpRequest) -> HttpResponse:
+    """短信通知发件箱 for the 窗口负责人 and the centre's administrators: phones shown masked only."""
+    site = _staff_site(request, Capability.MONITOR_HALL)
+    status = request.GET.get("status", "")
+    notices = (
+        SmsNotice.objects.restrict(request.user, Capability.MONITOR_HALL)
+        .filter(site=site)
+        .select_related("ticket")
+        .order_by("-id")
+    )
+    if status in NoticeStatus.values:
+        notices = notices.filter(status=status)
+    else:
+        status = ""
+    return render(
+        request,
+        "queueing/notice_list.html",
+        {
+            "site": site,
+            "sites": _scoped_sites(request),
+            "notices": list(notices[:NOTICE_PAGE_SIZE]),
+            "statuses": NoticeStatus.choices,
+            "status": status,
+            "page_size": NOTICE_PAGE_SIZE,
+        },
     )

@@ -1,6 +1,6 @@
-// The calling display: Server-Sent Events (the browser reconnects with Last-Event-ID and the server
-// catches up), the latest calls, waiting counts refreshed shortly after a change, and each call spoken
-// in Mandarin with the browser's speech synthesis.
+// The calling display: Server-Sent Events (the browser reconnects with Last-Event-ID, the display
+// reopens a stream the browser gave up on, and the server catches up), the latest calls, waiting
+// counts refreshed shortly after a change, and each call spoken in Mandarin by speech synthesis.
 (function () {
   var root = document.getElementById("display");
   if (!root) { return; }
@@ -59,20 +59,52 @@
     if (!message.catch_up) { speak(message.text); speak(message.text); }
   }
 
+  // The browser reconnects by itself after a dropped connection (sending Last-Event-ID), but gives up
+  // for good when a reply is not an event stream (e.g. a proxy's 502): readyState is then CLOSED. The
+  // display then opens a new stream itself, after a growing pause (1 s, 2 s, 4 s … 30 s, with jitter),
+  // asking for what it missed since the last event it saw (?last_event_id=), and refreshes the counts.
+  var source = null;
+  var reopenTimer = null;
+  var failures = 0;
+  var reopens = 0;
+
+  function reopenLater() {
+    if (reopenTimer) { return; }
+    var delay = Math.min(30000, 1000 * Math.pow(2, failures)) * (0.8 + Math.random() * 0.4);
+    failures += 1;
+    status.textContent = "○ 连接中断，" + Math.ceil(delay / 1000) + " 秒后重新连接…";
+    reopenTimer = setTimeout(function () {
+      reopenTimer = null;
+      reopens += 1;
+      root.dataset.reopens = String(reopens);
+      connect();
+    }, delay);
+  }
+
   function connect() {
+    if (source) { source.close(); }
     var url = root.dataset.events + (lastId ? "?last_event_id=" + encodeURIComponent(lastId) : "");
-    var source = new EventSource(url);
-    source.onopen = function () { status.textContent = "● 已连接"; };
-    source.onerror = function () { status.textContent = "○ 重新连接中…"; };
+    var opened = new EventSource(url);
+    source = opened;
+    opened.onopen = function () {
+      status.textContent = "● 已连接";
+      if (failures > 0) { refreshCounts(); }
+      failures = 0;
+    };
+    opened.onerror = function () {
+      if (opened !== source) { return; }
+      if (opened.readyState === EventSource.CLOSED) { reopenLater(); return; }
+      status.textContent = "○ 重新连接中…";
+    };
     ["called", "recalled"].forEach(function (kind) {
-      source.addEventListener(kind, function (event) {
+      opened.addEventListener(kind, function (event) {
         lastId = event.lastEventId || lastId;
         showCall(JSON.parse(event.data));
         refreshCounts();
       });
     });
     ["issued", "no_show", "requeued", "cancelled", "transferred", "finished"].forEach(function (kind) {
-      source.addEventListener(kind, function (event) { lastId = event.lastEventId || lastId; refreshCounts(); });
+      opened.addEventListener(kind, function (event) { lastId = event.lastEventId || lastId; refreshCounts(); });
     });
   }
 
