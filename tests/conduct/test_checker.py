@@ -335,3 +335,77 @@ def test_the_reviewed_slot_classes_cover_their_families() -> None:
 def test_bad_slot_classes_are_refused_with_a_reason(slots: dict, pattern: str, message: str) -> None:
     with pytest.raises(RuleDataError, match=message):
         RuleSet(_data_with_slot_rule(slots, pattern), situation_phrases())
+
+
+# Issue 8: linguistic families written once with slot classes, each with a wording that no rule lists
+# literally (refusal of responsibility, brush-off imperatives, impatience counts, blame, dismissive).
+FAMILY_FORBIDDEN = {
+    "这事不属于我们科负责。": "shirk.not_my_business",
+    "轮不到我们开这个证明。": "shirk.not_my_business",
+    "这个我们窗口没法管。": "shirk.not_my_business",
+    "你的事跟我有什么关系？": "shirk.not_my_business",
+    "你问的这个我哪清楚。": "shirk.dont_know",
+    "去二楼服务台问去。": "shirk.ask_someone_else",
+    "找你原单位去。": "shirk.ask_someone_else",
+    "出了问题找物业。": "shirk.ask_someone_else",
+    "自己照着样表填。": "cold.do_it_yourself",
+    "不会弄就叫你孙子来弄。": "cold.do_it_yourself",
+    "别一趟趟往这跑，叫号会喊。": "cold.brush_off",
+    "回座位上等着。": "cold.wait_over_there",
+    "我都交代过你好几回了。": "rebuke.told_you_already",
+    "上次不是提醒过你要带原件吗？": "rebuke.told_you_already",
+    "你怎么老是忘带东西？": "rebuke.blame",
+    "谁教你这么写的？": "rebuke.blame",
+    "你委屈什么，又不是我定的。": "rebuke.shut_up",
+    "填个表填了半天。": "hurry.hurry_up",
+    "就这还能填错？": "mock.cant_even",
+    "哟，总算想起来带证件了。": "mock.sarcasm",
+}
+
+
+@pytest.mark.parametrize(("text", "rule_id"), FAMILY_FORBIDDEN.items())
+def test_slot_class_families_catch_wordings_no_rule_lists(text: str, rule_id: str) -> None:
+    assert rule_id in {finding.rule_id for finding in check(text)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the prescribed phrases of issue 8 and the families' polite look-alikes
+        "对不起，这个我不太清楚，请稍等，我帮您问一下别的同志",
+        "您不知道怎么填没关系，我教您",
+        "这件事不是我负责，但我帮您把负责的同事叫过来。",
+        "这个证明不归我们开，但我可以把村委会的电话给你。",
+        "跟我们窗口没关系的材料您不用带，带身份证就行。",
+        "你得问一下窗口里的同事，我陪你过去。",
+        "您说了好几遍我都没听清，真不好意思，麻烦您再说一次。",
+        "我们已经强调过很多次安全问题，大家注意脚下。",
+        "你怎么称呼？我帮你登记。",
+        "你怎么知道这个政策的？挺细心的。",
+        "您写了半天累了吧，歇一会儿再填。",
+        "这是您第三趟了，真不好意思让您多跑了。",
+        "请大家往后站一点，保持一米距离，谢谢。",
+        "有问题就问，别不好意思。",
+    ],
+)
+def test_families_leave_prescribed_and_polite_speech_clean(text: str) -> None:
+    assert check(text) == []
+
+
+def test_compiled_part_matcher_finds_what_the_find_loop_finds() -> None:
+    # given a part with many alternatives (looked for with one regex) and the same part as a find loop
+    from servicehall.conduct.engine import MATCHER_MIN_ALTERNATIVES, Part
+
+    alternatives = ("管", "负责", "的事", "处理", "管的", "负责的")
+    assert len(alternatives) >= MATCHER_MIN_ALTERNATIVES
+    compiled = Part.of(alternatives, 3)
+    looped = Part(alternatives, 3, None, compiled.longest)
+    assert compiled.matcher is not None
+    texts = ["不归我们管", "不是我们这儿负责的", "不是我的事", "我们不处理", "不归我们这里呀管", "管的负责"]
+    for text in texts:
+        for position in range(len(text) + 1):
+            # then both give the same earliest alternative, or none, from every position
+            assert compiled.first_after(text, position) == looped.first_after(text, position), (
+                text,
+                position,
+            )
