@@ -12,7 +12,7 @@ calendar, so holidays, 调休 Saturdays, local closures and Saturday duty are re
 - completed cases (open → accept → decide → complete, with 补正 for some) with on-time/late outcomes;
 - four check-ins per clerk and half-day, some late (with the attendance violation the duty sweep
   would have recorded, and ``assessed_at`` set so the sweep does not record it again);
-- not yet: complaints, inspections and away records (planned; see the helper's report).
+- complaints, inspections and away records of the filled days (`simulation_supervision`), after the service log is in.
 
 Why no audit records per row: simulated history is *loaded*, like an import, not actions someone took;
 writing millions of hash-chained records would claim acts that never happened. One audit record per
@@ -99,9 +99,13 @@ from servicehall.supervision.models import (
 from servicehall.workdays import service as workdays
 
 BATCH_SIZE = 5000
+# PostgreSQL: rows (of all tables together) generated before they are sent to the writer. Each
+# statement costs a round trip and a wait for the writer thread to get the GIL back (several
+# milliseconds on a busy machine), so a statement per table and site-day cost more than the rows.
+COPY_BATCH = 30_000
 # Primary keys taken from a table's sequence at a time; those left over at the end are gaps, as after
 # any rolled-back insert.
-ID_BLOCK = 20_000
+ID_BLOCK = 50_000
 # Relative arrivals by weekday (Monday = 0) and by hour of the day.
 WEEKDAY_WEIGHT = {0: 1.45, 1: 1.1, 2: 1.0, 3: 0.95, 4: 1.05, 5: 0.6, 6: 0.6}
 HOUR_WEIGHT = {8: 0.3, 9: 1.5, 10: 1.7, 11: 1.2, 12: 0.2, 13: 0.5, 14: 1.1, 15: 1.0, 16: 0.9, 17: 0.4}
@@ -245,6 +249,9 @@ class _Table:
         self.copy_sql = f"COPY {meta.db_table} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)"
         self.types: list[str] = []
         self.reserved: list[int] = []
+        # PostgreSQL: rows given keys but not yet sent, copied a batch at a time (_flush_loads).
+        self.pending_ids: list[int] = []
+        self.pending_rows: list[tuple[Any, ...]] = []
 
     def _types(self) -> list[str]:
         """The PostgreSQL type of each copied column, for binary COPY (``varchar(16)`` → ``varchar``)."""
@@ -287,7 +294,8 @@ class _Table:
                         write((pk, *row, *static))
 
     def load(self, rows: list[tuple[Any, ...]]) -> list[int]:
-        """Insert ``rows``; their primary keys, in order."""
+        """Insert ``rows`` (on PostgreSQL: with the next batch, see ``_flush_loads``); their primary
+        keys, in order."""
         if not rows:
             return []
         if connection.vendor != "postgresql":
@@ -309,8 +317,20 @@ class _Table:
                 self.reserved.extend(row[0] for row in cursor.fetchall())
         ids = self.reserved[: len(rows)]
         del self.reserved[: len(rows)]
-        _run_on_writer(partial(self._copy, ids, rows))
+        self.pending_ids += ids
+        self.pending_rows += rows
         return ids
+
+    def flush(self) -> None:
+        """Send the pending rows in one ``COPY`` (on the writer)."""
+        if self.pending_rows:
+            _run_on_writer(partial(self._copy, self.pending_ids, self.pending_rows))
+            self.pending_ids, self.pending_rows = [], []
+
+    def clear(self) -> None:
+        """Forget keys and rows of another run (or database): never used, never sent."""
+        self.reserved.clear()
+        self.pending_ids, self.pending_rows = [], []
 
 
 VISITS = _Table(Visit, ("site_id", "service_date", "created_at"))
@@ -400,6 +420,10 @@ RECTIFICATIONS = _Table(
         "closed_at",
     ),
 )
+# The tables loaded by COPY on PostgreSQL, in the order a batch is sent.
+COPIED_TABLES = (VISITS, TICKETS, VISIT_EVENTS, RATING_TOKENS, RATINGS, RECTIFICATIONS)
+# The tables that take nearly all rows: their secondary indexes are built at the end of a big run.
+BULK_MODELS = (Visit, Ticket, VisitEvent, RatingToken, Rating, Rectification)
 # Every table the simulator writes, for the foreign keys checked once per run on PostgreSQL.
 LOADED_MODELS = (
     Visit,
@@ -447,6 +471,11 @@ def simulate(
                 _fill(first, last, seed, scale, worse, result)
     else:
         _fill(first, last, seed, scale, worse, result)
+    # Complaints, inspections and away records of the days just filled: after the service log is in
+    # (they need the keys of their own rows), in a transaction of their own.
+    from servicehall.assessment.simulation_supervision import simulate_supervision
+
+    simulate_supervision(first, last, seed, worse, result)
     if result.days_filled:
         record(
             "assessment.history_simulated",
@@ -516,15 +545,33 @@ class _Writer:
 _writer: _Writer | None = None
 # With the writer running, the few rows made as model instances (counters, cases, check-ins) wait for
 # the end of the run: inserted on the run's thread now, each would wait for the writer's statement.
-_deferred_creates: list[Callable[[], Any]] = []
+# Gathered by model (in the order models first appear: cases before their events), one bulk_create
+# each, not one per site-day.
+_deferred_creates: dict[tuple[type[models.Model], tuple[tuple[str, Any], ...]], list[Any]] = {}
+# PostgreSQL: tickets whose service log the server writes with the next batch, after the tickets.
+_pending_event_tickets: list[int] = []
 
 
 def _bulk_create(model: type[models.Model], objects: list[Any], **options: Any) -> None:
-    create = partial(model.objects.bulk_create, objects, batch_size=BATCH_SIZE, **options)
     if _writer is None:
-        create()
-    else:
-        _deferred_creates.append(create)
+        model.objects.bulk_create(objects, batch_size=BATCH_SIZE, **options)
+    elif objects:
+        _deferred_creates.setdefault((model, tuple(sorted(options.items()))), []).extend(objects)
+
+
+def _flush_loads(*, everything: bool = False) -> None:
+    """PostgreSQL: hand the pending rows to the writer once there are ``COPY_BATCH`` of them (or all
+    of them), one statement per table, the tickets before the service log written from them."""
+    pending = sum(len(table.pending_rows) for table in COPIED_TABLES) + 4 * len(_pending_event_tickets)
+    if not pending or (pending < COPY_BATCH and not everything and _writer is not None):
+        return
+    VISITS.flush()
+    TICKETS.flush()
+    if _pending_event_tickets:
+        _run_on_writer(partial(_insert_visit_events, list(_pending_event_tickets)))
+        _pending_event_tickets.clear()
+    for table in COPIED_TABLES[2:]:
+        table.flush()
 
 
 def connection_of_run() -> Any:
@@ -543,15 +590,17 @@ def _run_on_writer(job: Callable[[], None]) -> None:
 def _background_writes() -> Iterator[None]:
     global _writer
     connection.ensure_connection()
-    for table in (VISITS, TICKETS, VISIT_EVENTS, RATING_TOKENS, RATINGS, RECTIFICATIONS):
-        table.reserved.clear()  # a key reserved in another run (or database) is never used
+    for table in COPIED_TABLES:
+        table.clear()  # a key reserved in another run (or database) is never used
+    _pending_event_tickets.clear()
     _writer = _Writer(connection.connection)
     _deferred_creates.clear()
     try:
         yield
+        _flush_loads(everything=True)
         _writer.finish()
-        for create in _deferred_creates:
-            create()
+        for (model, options), objects in _deferred_creates.items():
+            model.objects.bulk_create(objects, batch_size=BATCH_SIZE, **dict(options))
     except BaseException as error:
         # Nothing more may reach the connection: the caller's transaction is about to roll back.
         _writer.error = _writer.error or error
@@ -562,6 +611,9 @@ def _background_writes() -> Iterator[None]:
             _writer.thread.join()
         _writer = None
         _deferred_creates.clear()
+        _pending_event_tickets.clear()
+        for table in COPIED_TABLES:
+            table.clear()
 
 
 def _fill(
@@ -572,6 +624,7 @@ def _fill(
     worse: tuple[dt.date, dt.date],
     result: SimulationResult,
 ) -> None:
+    todo: list[tuple[_Site, Any]] = []
     for site in Site.objects.filter(is_active=True).order_by("pk"):
         info = _Site(site)
         if not info.categories:
@@ -592,15 +645,85 @@ def _fill(
                 if day in filled:
                     result.days_skipped += 1
                 else:
-                    if _writer is None:
-                        with transaction.atomic():
-                            _simulate_day(info, plan, seed, scale, worse, result)
-                    else:
-                        _simulate_day(
-                            info, plan, seed, scale, worse, result
-                        )  # inside the run's one transaction
-                    result.days_filled += 1
+                    todo.append((info, plan))
             day += dt.timedelta(days=1)
+    if _writer is None:
+        for info, plan in todo:
+            with transaction.atomic():
+                _simulate_day(info, plan, seed, scale, worse, result)
+            result.days_filled += 1
+        return
+    # Inside the run's one transaction.
+    expected = sum(
+        TICKETS_PER_WINDOW * scale * sum(len(pairs) for pairs in info.windows.values())
+        for info, _plan in todo
+    )
+    with _indexes_built_at_end(BULK_MODELS, int(expected)):
+        for info, plan in todo:
+            _simulate_day(info, plan, seed, scale, worse, result)
+            _flush_loads()
+            result.days_filled += 1
+        _flush_loads(everything=True)  # before the indexes are built
+
+
+@contextmanager
+def _indexes_built_at_end(bulk: tuple[type[models.Model], ...], expected_tickets: int) -> Iterator[None]:
+    """PostgreSQL, inside the run's transaction and writer: drop the bulk tables' secondary indexes
+    (unique ones included) and build them again, with their own definitions, after the last row.
+
+    Keeping an index up to date row by row cost about half of the server's time; one sorted build per
+    index at the end is several times cheaper ("Populating a Database": remove indexes), and a unique
+    index built at the end fails the whole run on a duplicate, so integrity is as strict. Only when the
+    run adds more tickets than the tables hold already: rebuilding the indexes of a big table for a few
+    days would cost more than it saves. DDL is transactional, so a failed run leaves every index as it
+    was; the tables are locked for the run anyway (foreign keys, above)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM queueing_ticket LIMIT %s) AS held",
+            [expected_tickets + 1],
+        )
+        if cursor.fetchone()[0] > expected_tickets:
+            indexes = []
+        else:
+            # Not the primary keys (the run reserves and references them), nor an index a foreign key
+            # of another table depends on.
+            cursor.execute(
+                """
+                SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text, c.conname,
+                       pg_get_indexdef(i.indexrelid), pg_get_constraintdef(c.oid)
+                FROM pg_index i
+                LEFT JOIN pg_constraint c
+                    ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid AND c.contype IN ('u', 'x')
+                WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary
+                  AND NOT EXISTS (
+                      SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = i.indexrelid
+                  )
+                ORDER BY 1, 2
+                """,
+                [[model._meta.db_table for model in bulk]],
+            )
+            indexes = cursor.fetchall()
+        for table, index, constraint, _index_definition, _constraint_definition in indexes:
+            if constraint is not None:
+                cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(constraint)}")
+            else:
+                cursor.execute(f"DROP INDEX {index}")
+    yield
+    if indexes:
+        _run_on_writer(partial(_build_indexes, indexes))
+
+
+def _build_indexes(indexes: list[tuple[str, str, str | None, str, str | None]]) -> None:
+    with connection_of_run().cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for table, _index, constraint, index_definition, constraint_definition in indexes:
+            if constraint is not None:
+                cursor.execute(
+                    f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(constraint)} "
+                    f"{constraint_definition}"
+                )
+            else:
+                cursor.execute(index_definition)
 
 
 @contextmanager
@@ -810,7 +933,7 @@ def _insert_visit_events(ticket_ids: list[int]) -> None:
 def _visit_events(ticket_ids: list[int], plans: list[dict[str, Any]], site_id: int) -> int:
     """The service log of the day's tickets; the number of events written."""
     if connection.vendor == "postgresql":
-        _run_on_writer(partial(_insert_visit_events, ticket_ids))
+        _pending_event_tickets.extend(ticket_ids)
         # Each ticket has issued and called, then no_show, or started and finished.
         return sum(3 if entry["no_show"] else 4 for entry in plans)
     ordinary, kiosk, mobile = Lane.ORDINARY.value, TicketChannel.KIOSK.value, TicketChannel.MOBILE.value
