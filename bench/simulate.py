@@ -43,6 +43,7 @@ def main() -> int:
         from django.core.management import call_command
 
         from servicehall.assessment.simulation import simulate
+        from servicehall.cases import demo as cases_demo
         from servicehall.operations.demo import load_demo_centre
         from servicehall.queueing import demo as queueing_demo
         from servicehall.queueing.models import Ticket, Visit
@@ -50,6 +51,8 @@ def main() -> int:
         call_command("migrate", verbosity=0)
         load_demo_centre()
         queueing_demo.load_demo(io.StringIO())
+        # The published items the simulated cases are filed under (without them the run has no cases).
+        cases_demo.load_demo(io.StringIO())
         result = simulate(arguments.days, None, 1, arguments.scale, io.StringIO(), rollup=False)
         rate = result.total_rows / result.seconds
         print(f"simulator: {result.total_rows:,} rows in {result.seconds:.1f} s = {rate:,.0f} rows/s")
