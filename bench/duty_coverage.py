@@ -44,8 +44,9 @@ def recreate_database(url_template: str) -> str:
     with psycopg.connect(url_template.format(database="postgres"), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}"')
         connection.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-        # Each page saves the session (SESSION_SAVE_EVERY_REQUEST), a commit that waits for the shared
-        # disk's fsync; that wait is the disk's, not the board's, so the bench database skips it.
+        # A signed-in page renews the session row once a minute (servicehall.accounts.sessions), a commit
+        # that waits for the shared disk's fsync; that wait is the disk's, not the board's, so the bench
+        # database skips it.
         connection.execute(f'ALTER DATABASE "{BENCH_DATABASE}" SET synchronous_commit = off')
     return url_template.format(database=BENCH_DATABASE)
 

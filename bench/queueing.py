@@ -12,8 +12,8 @@ user postgres; the database servicehall_bench_queueing is created and dropped). 
    service layer (``queueing.actions.call_next``) and HTTP (uvicorn on 127.0.0.1, keep-alive clients;
    the server uses bench/queueing_settings.py: Django's psycopg connection pool when psycopg_pool is
    installed, since under ASGI a persistent connection is otherwise opened for every request).
-3. Open loop: 100 calls/s offered across the 50 windows for 20 s (shortened from 60 s), latency
-   p50/p99 from the scheduled moment, through the service layer and through HTTP.
+3. Open loop: 100 calls/s offered across the 50 windows for a minute (``--open-loop-seconds``),
+   latency p50/p99 from the scheduled moment, through the service layer and through HTTP.
 4. Display latency: 200 SSE connections to the calling display, 20 calls/s over HTTP; p99 from
    the call's request to the frame's arrival.
 
@@ -24,6 +24,7 @@ dead rows or autovacuum. The last line is one JSON object with the figures, the 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import http.client
 import json
@@ -51,7 +52,7 @@ ISSUE_THREADS = 8
 COMPARE_TICKETS = 3_000
 CONNECTION_COUNTS = [1, 8, 50]
 OPEN_LOOP_RATE = 100
-OPEN_LOOP_SECONDS = 20
+OPEN_LOOP_SECONDS = 60
 DISPLAY_CONNECTIONS = 200
 DISPLAY_RATE = 20
 DISPLAY_SECONDS = 10
@@ -638,7 +639,23 @@ def display_latency(hall: Hall, headers: list[dict[str, str]]) -> dict[str, Any]
 # ---------------------------------------------------------------------------------------------
 
 
+def parse_arguments(argv: list[str]) -> None:
+    global OPEN_LOOP_SECONDS
+    parser = argparse.ArgumentParser(description="叫号基准 / calling benchmark (50 windows, PostgreSQL)")
+    parser.add_argument(
+        "--open-loop-seconds",
+        type=int,
+        default=OPEN_LOOP_SECONDS,
+        help="开环时长（秒）/ how long the 100 calls/s open loop runs, per layer (default 60)",
+    )
+    arguments = parser.parse_args(argv)
+    if not 5 <= arguments.open_loop_seconds <= 600:
+        parser.error("--open-loop-seconds 须在 5 到 600 之间 / must be between 5 and 600")
+    OPEN_LOOP_SECONDS = arguments.open_loop_seconds
+
+
 def main() -> int:
+    parse_arguments(sys.argv[1:])
     create_database()
     try:
         import django

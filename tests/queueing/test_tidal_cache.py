@@ -1,8 +1,8 @@
 """潮汐岗 and the calling-rules cache: what the monitor suggests and what a window then calls never lag
 behind a change made in this process.
 
-``actions._call_rules`` keeps each window's categories and limits for ``RULES_CACHE_SECONDS``; the
-tests stretch that to an hour, so a change that forgot to invalidate it fails deterministically.
+``actions._call_rules`` keeps the categories and limits of every window of a site (one query for all
+of them) for ``RULES_CACHE_SECONDS``; the tests stretch that to an hour, so a change that forgot to invalidate it fails deterministically.
 The monitor's picture (``selectors.hall_picture``) is read fresh on every request; the tests pin that
 sign-in/out, pause/resume and threshold edits show at once.
 """
@@ -222,3 +222,26 @@ def test_sign_in_pause_and_resume_do_not_need_the_rules_forgotten(at_window, cle
     actions.sign_out(clerk, at_window, now=at(9, 9))
     actions.sign_in(clerk, at_window, now=at(9, 10))
     assert actions.call_next(clerk, at_window, now=at(9, 11)).number == "A002"
+
+
+def test_one_query_reads_the_rules_of_every_window_of_the_site(
+    at_window, window_five, window_six, social_security, django_assert_num_queries
+) -> None:
+    # Given window 5 calling A (社保) and window 6 only standing by for it
+    CategoryWindow.objects.get_or_create(
+        site=window_five.site, category=social_security, window=window_five, defaults={"is_standby": False}
+    )
+    CategoryWindow.objects.update_or_create(
+        site=window_six.site, category=social_security, window=window_six, defaults={"is_standby": True}
+    )
+    actions.forget_call_rules()
+    # When the rules of three windows of the site are asked for
+    with django_assert_num_queries(1):
+        first = actions._call_rules(at_window)
+        fifth = actions._call_rules(window_five)
+        sixth = actions._call_rules(window_six)
+    # Then one query answered them all, and a standby window calls nothing
+    assert first.category_ids == [social_security.pk]
+    assert fifth.category_ids == [social_security.pk]
+    assert sixth.category_ids == []
+    assert sixth is actions.NO_CALL_RULES

@@ -82,7 +82,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "servicehall.accounts.sessions.SlidingSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "servicehall.web.middleware.RejectNullCharactersMiddleware",
@@ -210,7 +210,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 SESSION_COOKIE_AGE = SERVICEHALL_IDLE_TIMEOUT_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle timeout slides: a request renews the session row when its last renewal is older than this
+# (servicehall.accounts.sessions), instead of writing the row on every request.
+SERVICEHALL_SESSION_RENEW_SECONDS = env_int("SERVICEHALL_SESSION_RENEW_SECONDS", 60, minimum=0)
+SESSION_ENGINE = "servicehall.accounts.sessions"
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -768,32 +768,48 @@ class CallRules:
 
 
 # A window's categories and limits change rarely (a tidal window opens, a manager edits a category);
-# each process keeps them for a moment and forgets them at once when it makes such a change itself.
-_rules_cache: dict[int, tuple[float, CallRules]] = {}
+# each process keeps those of a whole site for a moment (one query for all its windows) and forgets
+# them at once when it makes such a change itself.
+_rules_cache: dict[int, tuple[float, dict[int, CallRules]]] = {}
 RULES_CACHE_SECONDS = 2.0
+NO_CALL_RULES = CallRules(category_ids=[], streak_limit=3, ordinary_max_wait_minutes=30)
 
 
 def forget_call_rules() -> None:
     _rules_cache.clear()
 
 
-def _call_rules(window: Window) -> CallRules:
-    cached = _rules_cache.get(window.pk)
-    if cached is not None and cached[0] > time.monotonic():
-        return cached[1]
-    rows = list(
-        CategoryWindow.objects.filter(window=window, is_standby=False, category__is_active=True)
-        .order_by("category_id")
-        .values_list("category_id", "category__priority_streak_limit", "category__ordinary_max_wait_minutes")
+def _site_call_rules(site_id: int) -> dict[int, CallRules]:
+    rows = (
+        CategoryWindow.objects.filter(window__site_id=site_id, is_standby=False, category__is_active=True)
+        .order_by("window_id", "category_id")
+        .values_list(
+            "window_id",
+            "category_id",
+            "category__priority_streak_limit",
+            "category__ordinary_max_wait_minutes",
+        )
     )
+    by_window: dict[int, list[tuple[int, int, int]]] = {}
+    for window_id, category_id, streak_limit, max_wait in rows:
+        by_window.setdefault(window_id, []).append((category_id, streak_limit, max_wait))
     # Across a window's categories the strictest (smallest) limits protect ordinary tickets best.
-    rules = CallRules(
-        category_ids=[row[0] for row in rows],
-        streak_limit=min((row[1] for row in rows), default=3),
-        ordinary_max_wait_minutes=min((row[2] for row in rows), default=30),
-    )
-    _rules_cache[window.pk] = (time.monotonic() + RULES_CACHE_SECONDS, rules)
-    return rules
+    return {
+        window_id: CallRules(
+            category_ids=[row[0] for row in categories],
+            streak_limit=min(row[1] for row in categories),
+            ordinary_max_wait_minutes=min(row[2] for row in categories),
+        )
+        for window_id, categories in by_window.items()
+    }
+
+
+def _call_rules(window: Window) -> CallRules:
+    cached = _rules_cache.get(window.site_id)
+    if cached is None or cached[0] <= time.monotonic():
+        cached = (time.monotonic() + RULES_CACHE_SECONDS, _site_call_rules(window.site_id))
+        _rules_cache[window.site_id] = cached
+    return cached[1].get(window.pk, NO_CALL_RULES)
 
 
 def _choose_and_call(
