@@ -1,10 +1,11 @@
-"""Sessions that end after SERVICEHALL_IDLE_TIMEOUT_MINUTES of inactivity, renewed at most once a minute.
+"""Sessions that end after SERVICEHALL_IDLE_TIMEOUT_MINUTES of inactivity, renewed at most once an interval.
 
 Django's ``SESSION_SAVE_EVERY_REQUEST`` renews the expiry by writing the session row on every request:
 one more transaction, and one more flush of the write-ahead log, on every click and every API call of
 the counter. Here the session store remembers the expiry it read, and ``SlidingSessionMiddleware``
 writes the row only when the last renewal is older than ``SERVICEHALL_SESSION_RENEW_SECONDS``. The idle
-timeout is then kept to within that many seconds (it can end up to a minute early, never late).
+timeout is then kept to within that many seconds (60 by default): a session can end that much early,
+never late.
 """
 
 from __future__ import annotations

@@ -772,7 +772,12 @@ class CallRules:
 # them at once when it makes such a change itself.
 _rules_cache: dict[int, tuple[float, dict[int, CallRules]]] = {}
 RULES_CACHE_SECONDS = 2.0
-NO_CALL_RULES = CallRules(category_ids=[], streak_limit=3, ordinary_max_wait_minutes=30)
+# A window that calls no category: the limits are the category model's defaults, and never used.
+NO_CALL_RULES = CallRules(
+    category_ids=[],
+    streak_limit=Category._meta.get_field("priority_streak_limit").default,
+    ordinary_max_wait_minutes=Category._meta.get_field("ordinary_max_wait_minutes").default,
+)
 
 
 def forget_call_rules() -> None:
