@@ -143,8 +143,8 @@ def test_item_form_fits_the_desk_screen_and_works_by_keyboard(
     add_step.focus()
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    focused = page.evaluate("document.activeElement.name")
-    assert focused == "steps-5-name"
+    # autofocus is applied after the load event, so the check waits for it
+    expect(page.locator('[name="steps-5-name"]')).to_be_focused()
     page.keyboard.type("归档")
     page.get_by_label("第 6 行 环节说明").fill("材料归档备查")
     with page.expect_navigation():
