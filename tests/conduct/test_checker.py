@@ -213,7 +213,7 @@ def test_extra_phrases_add_variants_and_exceptions() -> None:
     assert [finding.rule_id for finding in ruleset.check("唔知啊，你问下别人。")][0] == "shirk.dont_know"
     assert ruleset.check("都不知道几好，谢谢您") == []
     # and the reviewed rule set is untouched
-    assert check("唔知啊") == []
+    assert [finding.rule_id for finding in check("唔知啊") if not finding.rule_id.startswith("model.")] == []
 
 
 def test_extra_phrase_for_an_unknown_rule_is_refused() -> None:

@@ -95,6 +95,7 @@ def test_evaluate_prints_precision_and_recall_per_part() -> None:
     call_command("conduct", "evaluate", stdout=output)
     lines = output.getvalue().splitlines()
     assert [line.split(":")[0] for line in lines if "precision=" in line] == [
+        "development (rules only)",
         "development",
         "development/seeds-and-variants",
         "development/fresh-1",
@@ -120,6 +121,8 @@ def test_evaluate_prints_precision_and_recall_per_part() -> None:
         "development/near-miss-12",
         "development/fresh-13",
         "development/near-miss-13",
+        "development/near-miss-model",
+        "heldout (rules only)",
         "heldout",
         "heldout/before-rules",
         "heldout/after-rules",

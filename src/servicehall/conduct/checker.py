@@ -14,11 +14,13 @@ from typing import Any
 
 from servicehall.conduct.coach import Coach
 from servicehall.conduct.engine import ExtraPhrase, Finding, RuleSet
+from servicehall.conduct.model import PhraseModel
 from servicehall.conduct.transcript import TranscriptChecker, TranscriptReport
 
 DATA_DIRECTORY = Path(__file__).resolve().parent
 RULES_PATH = DATA_DIRECTORY / "rules.json"
 PHRASES_PATH = DATA_DIRECTORY / "phrases.json"
+MODEL_PATH = DATA_DIRECTORY / "model.json"
 # A whole conversation fits many times over; anything longer is not a staff reply or a transcript.
 MAX_TEXT_LENGTH = 1_000_000
 
@@ -49,14 +51,28 @@ def situation_phrases() -> dict[str, list[str]]:
     }
 
 
-def build_ruleset(extra: Iterable[ExtraPhrase] = ()) -> RuleSet:
-    return RuleSet(rules_data(), situation_phrases(), extra)
+@functools.cache
+def phrase_model() -> PhraseModel | None:
+    """The trained second layer, or None when no model file has been trained yet."""
+    if not MODEL_PATH.exists():
+        return None
+    return PhraseModel(json.loads(MODEL_PATH.read_text(encoding="utf-8")), situation_phrases())
+
+
+def build_ruleset(extra: Iterable[ExtraPhrase] = (), *, with_model: bool = True) -> RuleSet:
+    return RuleSet(rules_data(), situation_phrases(), extra, model=phrase_model() if with_model else None)
 
 
 @functools.cache
 def base_ruleset() -> RuleSet:
-    """The reviewed rules alone, built once per process."""
+    """The reviewed rules and the trained model, without the back office's phrases; built once per process."""
     return build_ruleset()
+
+
+@functools.cache
+def rules_only_ruleset() -> RuleSet:
+    """The reviewed rules without the model: what the evaluation compares the model against."""
+    return build_ruleset(with_model=False)
 
 
 def check(text: str, ruleset: RuleSet | None = None) -> list[Finding]:

@@ -28,11 +28,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import ahocorasick
 
 from servicehall.conduct.text import Normalised, Normaliser
+
+if TYPE_CHECKING:
+    from servicehall.conduct.model import PhraseModel
 
 CATEGORIES = ("推诿", "冷漠", "催促", "顶撞/训斥", "讥讽", "粗俗")
 # An alternative with many synonymous words would multiply; past this many variants the rest are dropped.
@@ -233,7 +236,9 @@ class RuleSet:
         rules_data: Mapping[str, Any],
         situations: Mapping[str, Sequence[str]],
         extra: Iterable[ExtraPhrase] = (),
+        model: PhraseModel | None = None,
     ) -> None:
+        self.model = model
         normalisation = rules_data.get("normalisation", {})
         self.normaliser = Normaliser(
             fillers=normalisation.get("fillers", ""),
@@ -492,11 +497,18 @@ class RuleSet:
                     continue
                 candidates[(rule_index, span[0], span[1])] = None
         if not candidates:
-            return []
+            return self._model_findings(normalised)
         kept = self._unguarded(compact, list(candidates))
         if not kept:
-            return []
+            return self._model_findings(normalised)
         return self._findings(normalised, kept)
+
+    def _model_findings(self, normalised: Normalised) -> list[Finding]:
+        """The second layer, where no rule found anything (``model.py``)."""
+        if self.model is None:
+            return []
+        finding = self.model.finding(normalised.original, normalised.folded)
+        return [finding] if finding is not None else []
 
     def _unguarded(self, compact: str, candidates: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
         """The candidates no guard neutralises; all guards are found in one pass of their own automaton."""

@@ -14,10 +14,10 @@ import json
 import sys
 from typing import Any, BinaryIO
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
-from servicehall.conduct.checker import TextTooLong, base_ruleset, check_report
+from servicehall.conduct.checker import TextTooLong, base_ruleset, check_report, rules_only_ruleset
 from servicehall.conduct.engine import RuleSet
 from servicehall.conduct.evaluation import CORPUS_PARTS, evaluate_by_section
 
@@ -81,10 +81,22 @@ class Command(BaseCommand):
             "evaluate", help="在标注语料上计算准确率与召回率 / precision and recall on the corpus"
         )
         evaluate.add_argument("--verbose", action="store_true", help="列出漏报与误报 / list misses")
+        train = subcommands.add_parser(
+            "train",
+            help="用开发语料训练统计模型，写入 model.json / train the model on the development corpus",
+        )
+        train.add_argument(
+            "--check",
+            action="store_true",
+            help="只检查 model.json 是否由当前语料训练 / only check that model.json matches the corpus",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["operation"] == "evaluate":
             self.evaluate(options["verbose"])
+            return
+        if options["operation"] == "train":
+            self.train(options["check"])
             return
         ruleset = base_ruleset() if options["base_rules"] else self.current_ruleset()
         binary = getattr(self.stdout, "buffer", None)  # absent when call_command captures into a StringIO
@@ -106,9 +118,46 @@ class Command(BaseCommand):
             )
             return base_ruleset()
 
+    def train(self, check_only: bool) -> None:
+        from servicehall.conduct import training
+
+        if check_only:
+            fingerprint = training.corpus_fingerprint()
+            try:
+                trained_on = json.loads(training.MODEL_PATH.read_text(encoding="utf-8"))["trained_on"][
+                    "sha256"
+                ]
+            except (OSError, ValueError, KeyError) as error:
+                raise CommandError(f"model.json 不可读 / model.json unreadable: {error}") from error
+            if trained_on != fingerprint:
+                raise CommandError(
+                    "model.json 不是由当前开发语料训练的，请运行 servicehall conduct train / "
+                    "model.json was trained on another corpus: run `servicehall conduct train`"
+                )
+            self.stdout.write(f"model.json 与语料一致 / matches the corpus ({fingerprint[:16]})")
+            return
+        data = training.train()
+        training.write_model(data)
+        for result in data["cross_validation"]["grid"]:
+            self.stdout.write(
+                f"阈值 threshold {result['threshold']:.2f}: 交叉验证 cross-validated precision "
+                f"{result['precision']:.3f} recall {result['recall']:.3f}"
+            )
+        chosen = data["cross_validation"]["chosen"]
+        self.stdout.write(
+            f"已写入 / wrote {training.MODEL_PATH.name}: {len(data['weights'])} n-grams, "
+            f"threshold {chosen['threshold']:.2f} (cross-validated precision {chosen['precision']:.3f}, "
+            f"recall {chosen['recall']:.3f})"
+        )
+
     def evaluate(self, verbose: bool) -> None:
         ruleset = base_ruleset()
         for part in CORPUS_PARTS:
+            self.stdout.write(
+                evaluate_by_section(rules_only_ruleset(), part)[0]
+                .summary()
+                .replace(part, f"{part} (rules only)", 1)
+            )
             results = evaluate_by_section(ruleset, part)
             for result in results:
                 self.stdout.write(result.summary())
