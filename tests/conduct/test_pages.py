@@ -51,6 +51,17 @@ def test_reply_with_forbidden_phrase_is_stopped_and_asks_for_a_reason(client_for
     assert OverriddenReply.objects.count() == 0
 
 
+def test_reply_only_the_model_finds_is_stopped_with_the_categorys_civil_phrase(client_for, clerk) -> None:
+    # 唔知 (粤语 不知道) is in no reviewed rule
+    response = client_for(clerk).post("/conduct/reply/", {"text": "唔知，你问下别人", "reason": ""})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "未发送" in body
+    assert "疑似推诿用语（统计模型" in body
+    assert "对不起，请稍等，我帮您问一下别的同志" in body
+    assert OverriddenReply.objects.count() == 0
+
+
 def test_reply_sent_anyway_with_a_reason_is_recorded(client_for, clerk) -> None:
     response = client_for(clerk).post("/conduct/reply/", {"text": "少啰嗦。", "reason": "引用群众原话"})
     assert (response.status_code, response.url) == (302, "/conduct/reply/")
@@ -121,6 +132,19 @@ def test_phrases_page_is_the_centre_administrators(client_for, clerk, centre_adm
     response = client_for(centre_administrator).get("/conduct/phrases/")
     assert response.status_code == 200
     assert "shirk.dont_know" in response.content.decode()
+
+
+def test_phrases_page_shows_the_models_threshold_and_cross_validated_figures(
+    client_for, centre_administrator
+) -> None:
+    from servicehall.conduct.checker import phrase_model
+
+    model = phrase_model()
+    body = client_for(centre_administrator).get("/conduct/phrases/").content.decode()
+    assert "统计模型（第二层检查）" in body
+    assert f'<dd class="mono">{model.threshold:.2f}</dd>' in body
+    chosen = model.cross_validation["chosen"]
+    assert f"{chosen['precision']:.3f} / {chosen['recall']:.3f}" in body
 
 
 def test_centre_administrator_adds_and_removes_an_extra_phrase(client_for, centre_administrator) -> None:

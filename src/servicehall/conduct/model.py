@@ -116,6 +116,7 @@ class PhraseModel:
                 )
             self.suggestions[category] = ModelSuggestion(situation, phrases[0], phrases)
         self.cross_validation: dict[str, Any] = dict(data.get("cross_validation", {}))
+        self.trained_on: dict[str, Any] = dict(data.get("trained_on", {}))
 
     def score(self, folded: str) -> float:
         """The probability that the text is forbidden language (0 … 1)."""

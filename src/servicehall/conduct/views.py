@@ -229,6 +229,8 @@ def phrases_view(request: HttpRequest) -> HttpResponse:
         extra_phrases=ExtraPhrase.objects.select_related("created_by"),
         rules=ruleset.rules,
         categories=CATEGORIES,
+        model=ruleset.model,
+        model_trained_on=ruleset.model.trained_on if ruleset.model else {},
     )
     return render(request, "conduct/phrases.html", context)
 
