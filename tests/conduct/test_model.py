@@ -133,7 +133,7 @@ def test_text_without_chinese_is_not_the_models_to_judge(text: str) -> None:
     [
         ({"threshold": 1.5}, "threshold"),
         ({"categories": ["推诿", "骂人"]}, "categories"),
-        ({"category_situations": {category: "没有这个情形" for category in CATEGORIES}}, "situation"),
+        ({"category_situations": dict.fromkeys(CATEGORIES, "没有这个情形")}, "situation"),
     ],
 )
 def test_unusable_model_data_is_refused(change: dict, message: str) -> None:
