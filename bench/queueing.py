@@ -11,7 +11,10 @@ user postgres; the database servicehall_bench_queueing is created and dropped). 
    (SELECT … FOR UPDATE SKIP LOCKED, the UPDATE, the event INSERT, one transaction per call), the
    service layer (``queueing.actions.call_next``) and HTTP (uvicorn on 127.0.0.1, keep-alive clients;
    the server uses bench/queueing_settings.py: Django's psycopg connection pool when psycopg_pool is
-   installed, since under ASGI a persistent connection is otherwise opened for every request).
+   installed, since under ASGI a persistent connection is otherwise opened for every request). Beside
+   them, the service layer's own statements through bare psycopg ("same SQL"): a call also locks the
+   window's state, records the unanswered previous call as 过号 and writes the window's new state, so
+   this line shows how much of the gap to the floor is that work and how much is the layer.
 3. Open loop: 100 calls/s offered across the 50 windows for a minute (``--open-loop-seconds``),
    latency p50/p99 from the scheduled moment, through the service layer and through HTTP.
 4. Display latency: 200 SSE connections to the calling display, 20 calls/s over HTTP; p99 from
@@ -339,6 +342,92 @@ def floor_closed_loop(hall: Hall, thread_count: int) -> tuple[int, float]:
                             FLOOR_INSERT,
                             [site_id, row[2], row[0], row[1], row[3], window_ids[index], clerk_ids[index]],
                         )
+                    calls += 1
+        return calls
+
+    return run_threads(thread_count, work)
+
+
+def same_sql_closed_loop(hall: Hall, thread_count: int) -> tuple[int, float]:
+    """The service layer's own statements through bare psycopg: what the domain's writes cost without Django.
+
+    A call by the service layer does more than the floor: it locks the window's state, records the
+    unanswered previous call as 过号 (its ticket UPDATE and its event), calls the next ticket, and writes
+    the window's new state with the call's event. Run here as the same SQL text, one transaction per call.
+    """
+    import datetime as dt
+
+    import psycopg
+
+    from servicehall.queueing import actions
+
+    choose = (
+        "SELECT id FROM queueing_ticket WHERE "
+        + actions._WAITING_FILTER.format(categories="category_id = ANY(%s)")
+        + " ORDER BY lane_rank, queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
+    )
+    take = actions._CALL_UPDATE.replace("{choose}", choose)
+    site_id = hall.site.pk
+    category_ids = [category.pk for category in hall.categories]
+    window_ids = [window.pk for window in hall.windows]
+    clerk_ids = [clerk.pk for clerk in hall.clerks]
+
+    def work(thread_index: int) -> int:
+        mine = windows_of(thread_index, thread_count)
+        last: dict[int, int | None] = dict.fromkeys(mine)
+        active = list(mine)
+        calls = 0
+        with psycopg.connect(DATABASE_URL) as connection:
+            while active:
+                for index in list(active):
+                    window_id, clerk_id = window_ids[index], clerk_ids[index]
+                    called = None
+                    with connection.transaction(), connection.cursor() as cursor:
+                        moment = dt.datetime.now(dt.UTC)
+                        parameters = {
+                            "window": window_id,
+                            "at": moment,
+                            "expected": last[index],
+                            "clerk": clerk_id,
+                        }
+                        cursor.execute(actions._LOCK_AND_PASS_OVER_POSTGRESQL, parameters, prepare=True)
+                        state = cursor.fetchone()
+                        cursor.execute(
+                            take,
+                            [moment, window_id, clerk_id, site_id, hall.today, category_ids, window_id],
+                            prepare=True,
+                        )
+                        called = cursor.fetchone()
+                        if called is None:
+                            raise psycopg.Rollback()
+                        values = {
+                            "at": moment,
+                            "previous": state[11],
+                            "previous_site": state[10],
+                            "previous_visit": state[7],
+                            "previous_category": state[8],
+                            "previous_lane": state[9],
+                            "ticket": called[0],
+                            "state": state[0],
+                            "streak": 0,
+                            "window": window_id,
+                            "clerk": clerk_id,
+                            "site": called[6],
+                            "visit": called[4],
+                            "category": called[3],
+                            "lane": called[5],
+                        }
+                        write_back = (
+                            actions._WRITE_BACK_WITH_PASS_OVER
+                            if state[11] is not None
+                            else actions._WRITE_BACK_ALONE
+                        )
+                        cursor.execute(write_back, values, prepare=True)
+                        cursor.fetchall()
+                    if called is None:
+                        active.remove(index)
+                        continue
+                    last[index] = called[0]
                     calls += 1
         return calls
 
@@ -718,12 +807,14 @@ def run(hall: Hall) -> int:
     with HttpServer():
         for connections_count in CONNECTION_COUNTS:
             row: dict[str, float] = {}
-            for mode in ("floor", "service", "http"):
+            for mode in ("floor", "same_sql", "service", "http"):
                 hall.reset_windows()
                 hall.add_waiting_tickets(COMPARE_TICKETS)
                 hall.settle()
                 if mode == "floor":
                     calls, elapsed = floor_closed_loop(hall, connections_count)
+                elif mode == "same_sql":
+                    calls, elapsed = same_sql_closed_loop(hall, connections_count)
                 elif mode == "service":
                     calls, elapsed = service_closed_loop(hall, connections_count)
                 else:
@@ -733,10 +824,14 @@ def run(hall: Hall) -> int:
                 row[mode] = round(calls / elapsed, 1)
             row["service_ratio"] = round(row["service"] / row["floor"], 3)
             row["http_ratio"] = round(row["http"] / row["floor"], 3)
+            row["same_sql_ratio"] = round(row["same_sql"] / row["floor"], 3)
+            row["service_of_same_sql"] = round(row["service"] / row["same_sql"], 3)
             comparison[str(connections_count)] = row
             print(
                 f"{connections_count:>2} 连接 / connections: floor {row['floor']:.0f}/s, service {row['service']:.0f}/s "
-                f"({row['service_ratio']:.0%}), HTTP {row['http']:.0f}/s ({row['http_ratio']:.0%})"
+                f"({row['service_ratio']:.0%}), HTTP {row['http']:.0f}/s ({row['http_ratio']:.0%}); "
+                f"the service's own SQL without Django {row['same_sql']:.0f}/s ({row['same_sql_ratio']:.0%} of the floor; "
+                f"the service layer reaches {row['service_of_same_sql']:.0%} of it)"
             )
         results["comparison"] = comparison
         results["checks_after_comparison"] = invariants(hall)
