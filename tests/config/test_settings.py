@@ -118,3 +118,35 @@ def test_environment_helpers_read_values(monkeypatch) -> None:
         env_string("SERVICEHALL_PROBE_MISSING")
     with pytest.raises(ConfigurationError):
         env_int("SERVICEHALL_PROBE_INT", 1, minimum=100)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "5"), ("0", "None"), ("12", "12")])
+def test_postgresql_connections_prepare_the_hot_paths_statements(
+    tmp_path: Path, value: str | None, expected: str
+) -> None:
+    # Django would pass prepare_threshold=None, and psycopg then ignores even prepare=True (ADR 0008)
+    environment = {"DATABASE_PREPARE_THRESHOLD": value} if value is not None else {}
+    result = run_python(
+        "from django.conf import settings; import django; django.setup();"
+        "print(settings.DATABASES['default']['OPTIONS']['prepare_threshold'])",
+        DJANGO_SETTINGS_MODULE="servicehall.config.settings",
+        SERVICEHALL_DEPLOYMENT="local",
+        SERVICEHALL_VAR_DIR=str(tmp_path),
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/servicehall_settings_probe",
+        **environment,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_a_negative_prepare_threshold_refuses_to_start(tmp_path: Path) -> None:
+    result = run_python(
+        "import django; django.setup()",
+        DJANGO_SETTINGS_MODULE="servicehall.config.settings",
+        SERVICEHALL_DEPLOYMENT="local",
+        SERVICEHALL_VAR_DIR=str(tmp_path),
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/servicehall_settings_probe",
+        DATABASE_PREPARE_THRESHOLD="-1",
+    )
+    assert result.returncode != 0
+    assert "DATABASE_PREPARE_THRESHOLD" in result.stderr

@@ -147,6 +147,13 @@ if DATABASE_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backe
         "max_size": DATABASE_POOL_MAX_SIZE,
         "timeout": env_int("DATABASE_POOL_TIMEOUT", 30, minimum=1),
     }
+# Django turns psycopg's prepared statements off (for transaction-mode poolers such as PgBouncer),
+# and then even an explicit ``prepare=True`` is ignored: the calling path's statements were planned
+# afresh on every call. Its ORM queries bind on the client and are never prepared either way; only the
+# hot paths' server-binding cursors are (queueing.actions._HotCursor). 0 turns preparing off again.
+DATABASE_PREPARE_THRESHOLD = env_int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = DATABASE_PREPARE_THRESHOLD or None
 DATABASES["default"].setdefault("TEST", {})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
