@@ -171,6 +171,18 @@ def test_display_and_counts_are_public(
     }
 
 
+def test_display_gives_its_script_the_connection_messages_in_the_visitors_language(
+    citizen_client, town_site
+) -> None:
+    url = reverse("queueing:display", args=[town_site.code])
+    chinese = citizen_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    english = citizen_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<template id="status-connected">● 已连接</template>' in chinese
+    assert '<template id="status-connected">● Connected</template>' in english
+    assert '<template id="status-retry">○ Connection lost, reconnecting in {seconds} s…</template>' in english
+    assert '<template id="status-reconnecting">○ Reconnecting…</template>' in english
+
+
 def test_citizen_screen_shows_clerk_ticket_and_rating_prompt(
     citizen_client, clerk, at_window, social_security, frozen_now
 ) -> None:

@@ -8,7 +8,11 @@
   var list = document.getElementById("recent-calls");
   var status = document.getElementById("connection-status");
   var countsBody = document.getElementById("counts");
-  var windowLabel = document.getElementById("window-label").innerHTML.trim();
+  function label(id) { return document.getElementById(id).content.textContent.trim(); }
+  var windowLabel = label("window-label");
+  var statusConnected = label("status-connected");
+  var statusReconnecting = label("status-reconnecting");
+  var statusRetry = label("status-retry");
   var seen = {};
   var countsTimer = null;
   var lastId = root.dataset.lastEventId || "";
@@ -72,7 +76,7 @@
     if (reopenTimer) { return; }
     var delay = Math.min(30000, 1000 * Math.pow(2, failures)) * (0.8 + Math.random() * 0.4);
     failures += 1;
-    status.textContent = "○ 连接中断，" + Math.ceil(delay / 1000) + " 秒后重新连接…";
+    status.textContent = statusRetry.replace("{seconds}", String(Math.ceil(delay / 1000)));
     reopenTimer = setTimeout(function () {
       reopenTimer = null;
       reopens += 1;
@@ -87,14 +91,14 @@
     var opened = new EventSource(url);
     source = opened;
     opened.onopen = function () {
-      status.textContent = "● 已连接";
+      status.textContent = statusConnected;
       if (failures > 0) { refreshCounts(); }
       failures = 0;
     };
     opened.onerror = function () {
       if (opened !== source) { return; }
       if (opened.readyState === EventSource.CLOSED) { reopenLater(); return; }
-      status.textContent = "○ 重新连接中…";
+      status.textContent = statusReconnecting;
     };
     ["called", "recalled"].forEach(function (kind) {
       opened.addEventListener(kind, function (event) {
