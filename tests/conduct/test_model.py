@@ -147,3 +147,21 @@ def test_model_data_missing_its_weights_is_refused() -> None:
     del data["weights"]
     with pytest.raises(RuleDataError, match="incomplete"):
         PhraseModel(data, situation_phrases())
+
+
+def test_one_curt_sentence_in_a_long_polite_reply_is_found_in_its_sentence() -> None:
+    # given a reply far longer than any utterance the model learned from, polite but for one sentence
+    polite_before = "您好，请问您要办理什么业务？" * 30
+    text = polite_before + "唔知，你问下别人。" + "请您在这边稍等一下，叫到您的号再过来。" * 30
+    assert len(text) > 400
+    # when it is checked
+    (finding,) = check(text)
+    # then the finding is that sentence's clause, at its place in the whole text
+    assert (finding.rule_id, finding.text) == ("model.推诿", "唔知")
+    assert (finding.start, finding.end) == (len(polite_before), len(polite_before) + 2)
+
+
+def test_a_megabyte_of_polite_text_without_a_full_stop_is_judged_in_bounded_pieces() -> None:
+    text = "请您在这边稍等一下叫到您的号再过来" * 60_000
+    assert len(text) > 1_000_000
+    assert phrase_model().finding(text, text) is None

@@ -34,6 +34,9 @@ NGRAM_SIZES = (1, 2, 3)
 CLAUSE_MARK = "|"
 # Runs of anything but letters and digits (punctuation, spaces, emoji) end a clause.
 CLAUSE_BREAK = re.compile(r"[\W_]+")
+# The corpus's utterances are all shorter; a longer text is scored sentence by sentence.
+WHOLE_TEXT_MAX_CHARACTERS = 400
+SENTENCE_END = re.compile(r"[。！？!?；;\n]+")
 # The model has only seen Chinese: a text without a single ideograph ("ok", "123", emoji) is not its to judge.
 IDEOGRAPH = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -142,15 +145,28 @@ class PhraseModel:
         return (best[1], best[2]) if best is not None else (0, len(folded))
 
     def finding(self, original: str, folded: str) -> Finding | None:
-        """A finding for the whole text when its score passes the threshold; ``folded`` is as long as
-        ``original`` (``Normaliser.fold``), so the clause offsets are offsets into the original."""
+        """A finding when the text's score passes the threshold; ``folded`` is as long as ``original``
+        (``Normaliser.fold``), so the offsets are offsets into the original.
+
+        A text as long as the utterances the model learned from is scored whole. A longer one (a
+        long web reply, a pasted page) is scored sentence by sentence, and the worst sentence is the
+        finding: one curt sentence in a long polite reply is not averaged away, and the work stays
+        proportional to the text however long it is.
+        """
         if IDEOGRAPH.search(folded) is None:
             return None
-        probability = self.score(folded)
-        if probability < self.threshold:
+        best: tuple[float, int, int] | None = None
+        for start, end in self._pieces(folded):
+            probability = self.score(folded[start:end])
+            if probability >= self.threshold and (best is None or probability > best[0]):
+                best = (probability, start, end)
+        if best is None:
             return None
-        category = self.category(folded)
-        start, end = self._strongest_clause(folded)
+        probability, piece_start, piece_end = best
+        piece = folded[piece_start:piece_end]
+        category = self.category(piece)
+        clause_start, clause_end = self._strongest_clause(piece)
+        start, end = piece_start + clause_start, piece_start + clause_end
         suggestion = self.suggestions[category]
         return Finding(
             start=start,
@@ -165,3 +181,23 @@ class PhraseModel:
             suggestions=suggestion.suggestions,
             seeds=self.seeds,
         )
+
+    @staticmethod
+    def _pieces(folded: str) -> list[tuple[int, int]]:
+        if len(folded) <= WHOLE_TEXT_MAX_CHARACTERS:
+            return [(0, len(folded))]
+        pieces = []
+        position = 0
+        for separator in SENTENCE_END.finditer(folded):
+            pieces.extend(_windows(position, separator.start()))
+            position = separator.end()
+        pieces.extend(_windows(position, len(folded)))
+        return pieces
+
+
+def _windows(start: int, end: int) -> list[tuple[int, int]]:
+    """A sentence cut into pieces of at most WHOLE_TEXT_MAX_CHARACTERS (a run without any full stop)."""
+    return [
+        (position, min(end, position + WHOLE_TEXT_MAX_CHARACTERS))
+        for position in range(start, end, WHOLE_TEXT_MAX_CHARACTERS)
+    ]
