@@ -11,7 +11,9 @@ user postgres; the database servicehall_bench_queueing is created and dropped). 
    (SELECT … FOR UPDATE SKIP LOCKED, the UPDATE, the event INSERT, one transaction per call), the
    service layer (``queueing.actions.call_next``) and HTTP (uvicorn on 127.0.0.1, keep-alive clients;
    the server uses bench/queueing_settings.py: Django's psycopg connection pool when psycopg_pool is
-   installed, since under ASGI a persistent connection is otherwise opened for every request). Beside
+   installed, since under ASGI a persistent connection is otherwise opened for every request; two
+   uvicorn processes, one per core as ADR 0008 deploys it, sharing live events through Redis at
+   127.0.0.1:6379, ``--http-workers 1`` for one process without Redis). Beside
    them, the service layer's own statements through bare psycopg ("same SQL"): a call also locks the
    window's state, records the unanswered previous call as 过号 and writes the window's new state, so
    this line shows how much of the gap to the floor is that work and how much is the layer.
@@ -60,6 +62,10 @@ DISPLAY_CONNECTIONS = 200
 DISPLAY_RATE = 20
 DISPLAY_SECONDS = 10
 HTTP_PORT = 8765
+# One uvicorn process per core, as ADR 0008 has a deployment run it; with more than one, the live
+# events go through Redis (the displays connect to any of them).
+HTTP_WORKERS = 2
+REDIS_URL = "redis://127.0.0.1:6379/15"
 TARGET_SERVICE_RATIO = 0.70
 TARGET_HTTP_RATIO = 0.40
 TARGET_SERVICE_P99_MS = 50.0
@@ -446,10 +452,14 @@ class HttpServer:
             DJANGO_SETTINGS_MODULE="queueing_settings",
             PYTHONPATH=os.pathsep.join([str(PROJECT / "bench"), str(PROJECT / "src")]),
         )
+        if HTTP_WORKERS > 1:
+            environment["REDIS_URL"] = REDIS_URL
         self.process = subprocess.Popen(
             [
                 str(PROJECT / ".venv" / "bin" / "uvicorn"),
                 "servicehall.config.asgi:application",
+                "--workers",
+                str(HTTP_WORKERS),
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -728,8 +738,16 @@ def display_latency(hall: Hall, headers: list[dict[str, str]]) -> dict[str, Any]
 # ---------------------------------------------------------------------------------------------
 
 
+def redis_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def parse_arguments(argv: list[str]) -> None:
-    global OPEN_LOOP_SECONDS
+    global OPEN_LOOP_SECONDS, HTTP_WORKERS
     parser = argparse.ArgumentParser(description="叫号基准 / calling benchmark (50 windows, PostgreSQL)")
     parser.add_argument(
         "--open-loop-seconds",
@@ -737,10 +755,22 @@ def parse_arguments(argv: list[str]) -> None:
         default=OPEN_LOOP_SECONDS,
         help="开环时长（秒）/ how long the 100 calls/s open loop runs, per layer (default 60)",
     )
+    parser.add_argument(
+        "--http-workers",
+        type=int,
+        default=HTTP_WORKERS,
+        help="uvicorn 进程数 / uvicorn processes serving HTTP (default 2, one per core; more than one needs Redis)",
+    )
     arguments = parser.parse_args(argv)
     if not 5 <= arguments.open_loop_seconds <= 600:
         parser.error("--open-loop-seconds 须在 5 到 600 之间 / must be between 5 and 600")
+    if not 1 <= arguments.http_workers <= 8:
+        parser.error("--http-workers 须在 1 到 8 之间 / must be between 1 and 8")
     OPEN_LOOP_SECONDS = arguments.open_loop_seconds
+    HTTP_WORKERS = arguments.http_workers
+    if HTTP_WORKERS > 1 and not redis_reachable():
+        print("Redis (127.0.0.1:6379) 不可用，HTTP 只用 1 个进程 / Redis unreachable: one HTTP process")
+        HTTP_WORKERS = 1
 
 
 def main() -> int:
@@ -769,7 +799,8 @@ def run(hall: Hall) -> int:
 
     results: dict[str, Any] = {}
     print(
-        f"大厅：{WINDOW_COUNT} 个窗口，{len(PREFIXES)} 类业务 / hall: {WINDOW_COUNT} windows, {len(PREFIXES)} categories"
+        f"大厅：{WINDOW_COUNT} 个窗口，{len(PREFIXES)} 类业务 / hall: {WINDOW_COUNT} windows, {len(PREFIXES)} categories; "
+        f"HTTP: {HTTP_WORKERS} uvicorn process(es), live events {'through Redis' if HTTP_WORKERS > 1 else 'in-process'}"
     )
 
     # 1. Issue 20,000 tickets through the service layer, concurrently
@@ -861,7 +892,11 @@ def run(hall: Hall) -> int:
         results["display"] = display_latency(hall, headers)
         print(f"叫号屏 / display latency with {DISPLAY_CONNECTIONS} SSE connections: {results['display']}")
 
-    results["http_server"] = {"pooled_connections": http_pooled(), "uvicorn_workers": 1}
+    results["http_server"] = {
+        "pooled_connections": http_pooled(),
+        "uvicorn_workers": HTTP_WORKERS,
+        "live_events": "redis" if HTTP_WORKERS > 1 else "in-process",
+    }
     medians = {
         "service_ratio": statistics.median(row["service_ratio"] for row in comparison.values()),
         "http_ratio": statistics.median(row["http_ratio"] for row in comparison.values()),
