@@ -7,6 +7,8 @@ The page runs under ``frozen_now`` (Monday 3 March 2025, 10:00); bookings are ma
 from __future__ import annotations
 
 import datetime as dt
+import re
+import time
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -269,3 +271,53 @@ def test_two_bookings_swapping_slots_both_succeed(social_security) -> None:
     actions.change_appointment(first, TUESDAY, dt.time(10), now=at(9, 5))
     actions.change_appointment(second, TUESDAY, dt.time(9), now=at(9, 6))
     assert slots(social_security, TUESDAY) == {"09:00": 1, "10:00": 1}
+
+
+def _access_key(page: str) -> str:
+    match = re.search(r'name="access" value="([^"]+)"', page)
+    assert match is not None
+    return match.group(1)
+
+
+def test_the_page_carries_a_signed_key_and_never_the_phone_number(
+    citizen_client, url, booked, social_security, frozen_now
+) -> None:
+    # Given the citizen has found the booking
+    found = citizen_client.post(url, {"reference": booked.reference, "phone": PHONE}).content.decode()
+    # Then the page shows the masked phone only and its forms carry the key
+    assert PHONE not in found
+    assert "138****8000" in found
+    access = _access_key(found)
+    # When they ask for slots and move the booking with the key alone
+    listed = citizen_client.post(url, {"access": access, "operation": "slots", "day": TUESDAY.isoformat()})
+    assert 'name="slot" value="10:00"' in listed.content.decode()
+    moved = citizen_client.post(
+        url, {"access": access, "operation": "change", "day": TUESDAY.isoformat(), "slot": "10:00"}
+    )
+    # Then the booking is moved
+    assert "已改约到 2025-03-04 10:00–10:30。" in moved.content.decode()
+    assert booking_state(booked)[2] == dt.time(10)
+
+
+@pytest.mark.parametrize("access", ["forged", "1:abc:def", ""])
+def test_a_forged_key_finds_nothing_and_changes_nothing(
+    citizen_client, url, booked, social_security, frozen_now, access
+) -> None:
+    before = booking_state(booked)
+    response = citizen_client.post(url, {"access": access, "operation": "cancel"})
+    assert response.status_code == 404
+    assert booking_state(booked) == before
+
+
+def test_an_expired_key_asks_to_look_the_booking_up_again(
+    citizen_client, url, booked, social_security, frozen_now
+) -> None:
+    access = _access_key(
+        citizen_client.post(url, {"reference": booked.reference, "phone": PHONE}).content.decode()
+    )
+    later = time.time() + 31 * 60
+    with mock.patch("django.core.signing.time.time", return_value=later):
+        response = citizen_client.post(url, {"access": access, "operation": "cancel"})
+    assert response.status_code == 404
+    assert "页面已过期，请重新输入预约码和手机号查询。" in response.content.decode()
+    assert booking_state(booked)[0] == AppointmentStatus.BOOKED

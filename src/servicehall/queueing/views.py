@@ -18,6 +18,7 @@ import segno
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.core.cache import cache
 from django.db import connections
 from django.db.models import Count, Q
@@ -542,12 +543,39 @@ def _change_choices(appointment: Any, day: dt.date | None) -> dict[str, Any]:
     return choices
 
 
+BOOKING_ACCESS_SALT = "servicehall.queueing.booking-manage"
+BOOKING_ACCESS_SECONDS = 30 * 60
+
+
+def _booking_access(appointment: Appointment) -> str:
+    """What the page's forms carry instead of the phone number: a signed, expiring appointment key."""
+    return signing.dumps([appointment.pk, appointment.reference], salt=BOOKING_ACCESS_SALT, compress=False)
+
+
+def _appointment_from_access(access: str) -> Appointment:
+    try:
+        appointment_id, reference = signing.loads(
+            access, salt=BOOKING_ACCESS_SALT, max_age=BOOKING_ACCESS_SECONDS
+        )
+    except (signing.BadSignature, ValueError, TypeError):
+        raise NotFound(_("页面已过期，请重新输入预约码和手机号查询。")) from None
+    appointment = (
+        Appointment.objects.filter(pk=appointment_id, reference=reference)
+        .select_related("category__site")
+        .first()
+    )
+    if appointment is None:
+        raise NotFound(_("页面已过期，请重新输入预约码和手机号查询。"))
+    return appointment
+
+
 @require_http_methods(["GET", "POST"])
 def booking_manage_view(request: HttpRequest, site_code: str) -> HttpResponse:
     """我的预约: find a booking by reference and phone, then 改约 to another free slot, or cancel it.
 
-    Every POST carries the reference and phone again and is looked up afresh, so a wrong phone gets
-    the same "not found" as a wrong reference and learns nothing about the booking."""
+    The first POST carries the reference and phone, and a wrong phone gets the same "not found" as a
+    wrong reference and learns nothing about the booking. The page then carries a signed key that
+    expires after 30 minutes, never the phone number, and every later POST is looked up afresh."""
     site = _public_site(site_code)
     context: dict[str, Any] = {"site": site}
     if request.method == "GET":
@@ -564,16 +592,19 @@ def booking_manage_view(request: HttpRequest, site_code: str) -> HttpResponse:
         except ValueError:
             day = None
     try:
-        appointment = actions.find_appointment(
-            request.POST.get("reference", ""), request.POST.get("phone", "")
-        )
+        if request.POST.get("access"):
+            appointment = _appointment_from_access(request.POST["access"])
+        else:
+            appointment = actions.find_appointment(
+                request.POST.get("reference", ""), request.POST.get("phone", "")
+            )
         if appointment.site_id != site.pk:
             raise NotFound(_("未找到该预约，请核对预约码和手机号。"))
     except ActionRefused as refusal:
         context["error"] = refusal.message
         return render(request, "queueing/booking_manage.html", context, status=refusal.status)
     context["appointment"] = appointment
-    context["phone"] = request.POST.get("phone", "")
+    context["access"] = _booking_access(appointment)
     try:
         if operation == "cancel":
             appointment = actions.cancel_appointment(appointment)
