@@ -188,6 +188,51 @@ def test_priority_before_ordinary_but_never_more_than_three_in_a_row(
     assert [ticket.number for ticket in ordinary + priority][:2] == ["A001", "A002"]
 
 
+def test_passing_over_records_the_no_show_before_the_call_and_the_window_counts_its_priority_streak(
+    at_window, clerk, social_security
+) -> None:
+    # Given two priority tickets and the first of them called
+    issue(social_security, 1, lane="priority", priority_group="elderly")
+    issue(social_security, 2, lane="priority", priority_group="elderly")
+    first = actions.call_next(clerk, at_window, now=at(9, 10))
+    assert WindowState.objects.get(window=at_window).priority_streak == 1
+    # When "next" is pressed while it is still only called
+    second = actions.call_next(clerk, at_window, expected_current_id=first.pk, now=at(9, 11))
+    # Then the first is a no-show, recorded before the second call, and the streak is two
+    events = list(
+        VisitEvent.objects.filter(ticket__in=[first.pk, second.pk], kind__in=["no_show", "called"])
+        .order_by("pk")
+        .values_list("ticket_id", "kind", "detail", "window_id", "clerk_id")
+    )
+    assert events == [
+        (first.pk, "called", {}, at_window.pk, clerk.pk),
+        (first.pk, "no_show", {"by": "call_next"}, at_window.pk, clerk.pk),
+        (second.pk, "called", {}, at_window.pk, clerk.pk),
+    ]
+    state = WindowState.objects.get(window=at_window)
+    assert (state.current_ticket_id, state.status, state.priority_streak) == (
+        second.pk,
+        WindowStatus.SERVING,
+        2,
+    )
+
+
+def test_an_empty_queue_refuses_and_leaves_the_unanswered_call_as_it_was(
+    at_window, clerk, social_security
+) -> None:
+    only = issue(social_security, 1)
+    first = actions.call_next(clerk, at_window, now=at(9, 10))
+    assert first.pk == only.pk
+    events_before = VisitEvent.objects.count()
+    with pytest.raises(ActionRefused) as refusal:
+        actions.call_next(clerk, at_window, expected_current_id=first.pk, now=at(9, 11))
+    assert refusal.value.code == "queue_empty"
+    only.refresh_from_db()
+    assert only.status == TicketStatus.CALLED
+    assert VisitEvent.objects.count() == events_before
+    assert WindowState.objects.get(window=at_window).current_ticket_id == first.pk
+
+
 def test_an_ordinary_ticket_waiting_past_the_limit_is_called_before_priority(
     at_window, clerk, social_security
 ) -> None:

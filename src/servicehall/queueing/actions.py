@@ -927,6 +927,90 @@ _WRITE_BACK_WITH_PASS_OVER = _WRITE_BACK_POSTGRESQL.replace("{pass_over}", _PASS
 _WRITE_BACK_ALONE = _WRITE_BACK_POSTGRESQL.replace("{pass_over}", "")
 
 
+# PostgreSQL: choosing, calling and recording in one statement. The anti-starvation rule is the
+# COALESCE: an ordinary ticket that must go first (after a streak of priority calls: the oldest
+# ordinary one; otherwise: the oldest ordinary one past the wait limit), else the first in serving
+# order. COALESCE evaluates its second sub-select only when the first found nothing, so one row at
+# most is locked. The window's new state and the events are written from the called row, so an empty
+# queue writes nothing (and the refusal rolls the pass-over back).
+_WAITING_NAMED = (
+    "site_id = %(site)s::bigint AND service_date = %(date)s::date AND status = 'waiting' "
+    "AND category_id = ANY(%(categories)s::bigint[]) "
+    "AND (target_window_id IS NULL OR target_window_id = %(window)s::bigint)"
+)
+_FIRST_WAITING = (
+    f"SELECT id FROM queueing_ticket WHERE {_WAITING_NAMED}{{rank}} "  # noqa: S608
+    "ORDER BY lane_rank, queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
+)
+_ORDINARY_FIRST = f" AND lane_rank = {ORDINARY_RANK}"
+_STARVING_FIRST = f" AND lane_rank = {ORDINARY_RANK} AND queued_at <= %(cutoff)s::timestamptz"
+_CALL_AND_RECORD = """
+WITH called AS (
+    UPDATE queueing_ticket SET status = 'called', called_at = %(at)s::timestamptz, window_id = %(window)s::bigint,
+        clerk_id = %(clerk)s::bigint, call_count = call_count + 1
+    WHERE status = 'waiting' AND id = COALESCE(({first}), ({any}))
+    RETURNING id, lane_rank, number, category_id, visit_id, lane, site_id
+), state AS (
+    UPDATE queueing_windowstate SET current_ticket_id = called.id, status = 'serving', since = %(at)s::timestamptz,
+        priority_streak = CASE WHEN called.lane_rank = {priority} THEN %(streak)s::integer + 1 ELSE 0 END
+    FROM called WHERE queueing_windowstate.id = %(state)s::bigint
+), events AS (
+    INSERT INTO queueing_visitevent (site_id, kind, at, visit_id, ticket_id, category_id, lane, window_id, clerk_id, detail)
+    {pass_over}SELECT called.site_id, 'called', %(at)s::timestamptz, called.visit_id, called.id, called.category_id,
+        called.lane, %(window)s::bigint, %(clerk)s::bigint, '{{}}'::jsonb FROM called
+    RETURNING id, kind
+)
+SELECT called.id, called.lane_rank, called.number, called.category_id, called.visit_id, called.lane, called.site_id,
+    (SELECT id FROM events WHERE kind = 'called'), (SELECT id FROM events WHERE kind = 'no_show')
+FROM called
+"""
+# The pass-over row comes first, so its event id (the displays' sequence) precedes the call's.
+_PASS_OVER_SELECT = """SELECT %(previous_site)s::bigint, 'no_show', %(at)s::timestamptz, %(previous_visit)s::bigint,
+        %(previous)s::bigint, %(previous_category)s::bigint, %(previous_lane)s::varchar, %(window)s::bigint,
+        %(clerk)s::bigint, '{"by": "call_next"}'::jsonb
+    UNION ALL
+    """
+_CALL_AND_RECORD_STATEMENTS = {
+    (after_streak, passing_over): _CALL_AND_RECORD.format(
+        first=_FIRST_WAITING.format(rank=_ORDINARY_FIRST if after_streak else _STARVING_FIRST),
+        any=_FIRST_WAITING.format(rank=""),
+        priority=PRIORITY_RANK,
+        pass_over=_PASS_OVER_SELECT if passing_over else "",
+    )
+    for after_streak in (False, True)
+    for passing_over in (False, True)
+}
+
+
+def _call_and_record(
+    cursor: _HotCursor,
+    window: Window,
+    date_value: Any,
+    moment: dt.datetime,
+    rules: CallRules,
+    values: dict[str, Any],
+) -> tuple[tuple[Any, ...], dict[str, int]] | None:
+    """PostgreSQL: the call, the window's new state and the events in one statement; None if none waits."""
+    after_streak = values["streak"] >= rules.streak_limit
+    parameters = {
+        **values,
+        "site": window.site_id,
+        "date": date_value,
+        "categories": list(rules.category_ids),
+        "cutoff": connection.ops.adapt_datetimefield_value(
+            moment - dt.timedelta(minutes=rules.ordinary_max_wait_minutes)
+        ),
+    }
+    cursor.execute(_CALL_AND_RECORD_STATEMENTS[(after_streak, values["previous"] is not None)], parameters)
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    event_ids = {"called": int(row[7])}
+    if row[8] is not None:
+        event_ids["no_show"] = int(row[8])
+    return tuple(row[:7]), event_ids
+
+
 def _write_back(cursor: _HotCursor, values: dict[str, Any]) -> dict[str, int]:
     """Both events and the window's new state (PostgreSQL: one statement; SQLite: three)."""
     if cursor.postgresql:
@@ -998,8 +1082,9 @@ def call_next(
     finished or transferred first. ``after_update`` is a test hook run inside the transaction, after
     the ticket's UPDATE.
 
-    The hot path is SQL through the connection's cursor: one row lock on the window's state, one
-    UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING, one write-back.
+    The hot path is SQL through the connection's cursor. On PostgreSQL two statements: the row lock
+    on the window's state (with the pass-over), then one statement that chooses, calls and records
+    (``_CALL_AND_RECORD``). On SQLite: the lock, ``_choose_and_call`` and the write-back.
     """
     moment = _now(now)
     service_date = timezone.localtime(moment).date()
@@ -1041,7 +1126,24 @@ def call_next(
             raise Conflict(_("窗口状态已变化，请刷新后再叫号。"), code="stale_page")
         # The dispatcher's table allows waiting → called; the UPDATE re-checks it in the database.
         assert transition_allowed(TicketStatus.WAITING, TicketStatus.CALLED)
-        called = _choose_and_call(cursor, window, actor.pk, date_value, moment, rules, streak)
+        previous = {
+            "at": moment_value,
+            "previous": previous_id,
+            "previous_site": current_site,
+            "previous_visit": current_visit,
+            "previous_category": current_category,
+            "previous_lane": current_lane,
+            "state": state_id,
+            "streak": streak,
+            "window": window.pk,
+            "clerk": actor.pk,
+        }
+        recorded = None
+        if cursor.postgresql:
+            recorded = _call_and_record(cursor, window, date_value, moment, rules, previous)
+            called = recorded[0] if recorded is not None else None
+        else:
+            called = _choose_and_call(cursor, window, actor.pk, date_value, moment, rules, streak)
         if called is None:
             raise ActionRefused(
                 _("%(number)s 号窗口的业务当前没有等候的号。") % {"number": window.number}, code="queue_empty"
@@ -1064,26 +1166,21 @@ def call_next(
         )
         if after_update is not None:
             after_update(ticket)
-        event_ids = _write_back(
-            cursor,
-            {
-                "at": moment_value,
-                "previous": previous_id,
-                "previous_site": current_site,
-                "previous_visit": current_visit,
-                "previous_category": current_category,
-                "previous_lane": current_lane,
-                "ticket": ticket_id,
-                "state": state_id,
-                "streak": streak + 1 if rank == PRIORITY_RANK else 0,
-                "window": window.pk,
-                "clerk": actor.pk,
-                "site": site_id,
-                "visit": visit_id,
-                "category": category_id,
-                "lane": lane,
-            },
-        )
+        if recorded is not None:
+            event_ids = recorded[1]
+        else:
+            event_ids = _write_back(
+                cursor,
+                {
+                    **previous,
+                    "ticket": ticket_id,
+                    "streak": streak + 1 if rank == PRIORITY_RANK else 0,
+                    "site": site_id,
+                    "visit": visit_id,
+                    "category": category_id,
+                    "lane": lane,
+                },
+            )
         if "no_show" in event_ids:
             _publish_on_commit(
                 _message(event_ids["no_show"], "no_show", site_id, number=current_number, window_id=window.pk)
