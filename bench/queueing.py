@@ -359,7 +359,8 @@ def same_sql_closed_loop(hall: Hall, thread_count: int) -> tuple[int, float]:
 
     A call by the service layer does more than the floor: it locks the window's state, records the
     unanswered previous call as 过号 (its ticket UPDATE and its event), calls the next ticket, and writes
-    the window's new state with the call's event. Run here as the same SQL text, one transaction per call.
+    the window's new state with the call's event. Run here as the same SQL text (the lock, then the one
+    statement that chooses, calls and records), one transaction per call.
     """
     import datetime as dt
 
@@ -367,12 +368,6 @@ def same_sql_closed_loop(hall: Hall, thread_count: int) -> tuple[int, float]:
 
     from servicehall.queueing import actions
 
-    choose = (
-        "SELECT id FROM queueing_ticket WHERE "
-        + actions._WAITING_FILTER.format(categories="category_id = ANY(%s)")
-        + " ORDER BY lane_rank, queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
-    )
-    take = actions._CALL_UPDATE.replace("{choose}", choose)
     site_id = hall.site.pk
     category_ids = [category.pk for category in hall.categories]
     window_ids = [window.pk for window in hall.windows]
@@ -398,14 +393,6 @@ def same_sql_closed_loop(hall: Hall, thread_count: int) -> tuple[int, float]:
                         }
                         cursor.execute(actions._LOCK_AND_PASS_OVER_POSTGRESQL, parameters, prepare=True)
                         state = cursor.fetchone()
-                        cursor.execute(
-                            take,
-                            [moment, window_id, clerk_id, site_id, hall.today, category_ids, window_id],
-                            prepare=True,
-                        )
-                        called = cursor.fetchone()
-                        if called is None:
-                            raise psycopg.Rollback()
                         values = {
                             "at": moment,
                             "previous": state[11],
@@ -413,23 +400,20 @@ def same_sql_closed_loop(hall: Hall, thread_count: int) -> tuple[int, float]:
                             "previous_visit": state[7],
                             "previous_category": state[8],
                             "previous_lane": state[9],
-                            "ticket": called[0],
                             "state": state[0],
-                            "streak": 0,
+                            "streak": state[4],
                             "window": window_id,
                             "clerk": clerk_id,
-                            "site": called[6],
-                            "visit": called[4],
-                            "category": called[3],
-                            "lane": called[5],
+                            "site": site_id,
+                            "date": hall.today,
+                            "categories": category_ids,
+                            "cutoff": moment - dt.timedelta(minutes=30),
                         }
-                        write_back = (
-                            actions._WRITE_BACK_WITH_PASS_OVER
-                            if state[11] is not None
-                            else actions._WRITE_BACK_ALONE
-                        )
-                        cursor.execute(write_back, values, prepare=True)
-                        cursor.fetchall()
+                        statement = actions._CALL_AND_RECORD_STATEMENTS[(False, state[11] is not None)]
+                        cursor.execute(statement, values, prepare=True)
+                        called = cursor.fetchone()
+                        if called is None:
+                            raise psycopg.Rollback()
                     if called is None:
                         active.remove(index)
                         continue
