@@ -67,7 +67,7 @@ def ngrams(marked: str) -> list[str]:
     return [*marked, *bigrams, *map(add, bigrams, marked[2:])]
 
 
-def _logistic(value: float) -> float:
+def logistic(value: float) -> float:
     if value >= 0:
         return 1.0 / (1.0 + math.exp(-value))
     exponential = math.exp(value)
@@ -123,7 +123,7 @@ class PhraseModel:
 
     def score(self, folded: str) -> float:
         """The probability that the text is forbidden language (0 … 1)."""
-        return _logistic(self.bias + sum(map(self.weights.get, ngrams(marked_text(folded)), repeat(0.0))))
+        return logistic(self.bias + sum(map(self.weights.get, ngrams(marked_text(folded)), repeat(0.0))))
 
     def category(self, folded: str) -> str:
         totals = list(self.category_bias)

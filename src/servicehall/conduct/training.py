@@ -27,13 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from servicehall.conduct.checker import PHRASES_PATH, phrases_data, rules_data
+from servicehall.conduct.checker import MODEL_PATH, PHRASES_PATH, phrases_data, rules_only_ruleset
 from servicehall.conduct.engine import CATEGORIES
-from servicehall.conduct.evaluation import CORPUS_DIRECTORY, CORPUS_PARTS, corpus_part
-from servicehall.conduct.model import CLAUSE_MARK, marked_text, ngrams
-from servicehall.conduct.text import Normaliser
+from servicehall.conduct.evaluation import CLEAN_LABEL, CORPUS_DIRECTORY, CORPUS_PARTS, corpus_part
+from servicehall.conduct.model import CLAUSE_MARK, logistic, marked_text, ngrams
 
-MODEL_PATH = Path(__file__).resolve().parent / "model.json"
 MIN_COUNT = 2
 L2_STRENGTH = 1.0
 LEARNING_RATE = 0.05
@@ -68,7 +66,7 @@ def examples() -> list[Example]:
     ]
     for situation in phrases_data()["situations"]:
         for phrase in situation["phrases"]:
-            rows.append(Example(phrase["text"], "ok", SEED_PHRASES_SECTION))
+            rows.append(Example(phrase["text"], CLEAN_LABEL, SEED_PHRASES_SECTION))
     return rows
 
 
@@ -78,15 +76,6 @@ def corpus_fingerprint() -> str:
     digest.update((CORPUS_DIRECTORY / CORPUS_PARTS["development"]).read_bytes())
     digest.update(PHRASES_PATH.read_bytes())
     return digest.hexdigest()
-
-
-def _normaliser() -> Normaliser:
-    normalisation = rules_data().get("normalisation", {})
-    return Normaliser(
-        fillers=normalisation.get("fillers", ""),
-        filler_words=normalisation.get("filler_words", ()),
-        folding=normalisation.get("folding", {}),
-    )
 
 
 class Design:
@@ -108,25 +97,18 @@ class Design:
 
     def times(self, weights: np.ndarray) -> np.ndarray:
         """X @ W for W of shape (columns, k)."""
-        picked = weights[self.columns]
-        return np.stack(
-            [
-                np.bincount(self.rows, weights=picked[:, k], minlength=self.row_count)
-                for k in range(weights.shape[1])
-            ],
-            axis=1,
-        )
+        return _sums(self.rows, self.row_count, weights[self.columns])
 
     def transposed_times(self, residuals: np.ndarray) -> np.ndarray:
         """Xᵀ @ R for R of shape (rows, k)."""
-        picked = residuals[self.rows]
-        return np.stack(
-            [
-                np.bincount(self.columns, weights=picked[:, k], minlength=self.column_count)
-                for k in range(residuals.shape[1])
-            ],
-            axis=1,
-        )
+        return _sums(self.columns, self.column_count, residuals[self.rows])
+
+
+def _sums(groups: np.ndarray, length: int, values: np.ndarray) -> np.ndarray:
+    """Column by column, the sums of ``values`` grouped by ``groups`` (0 … length − 1)."""
+    return np.stack(
+        [np.bincount(groups, weights=values[:, k], minlength=length) for k in range(values.shape[1])], axis=1
+    )
 
 
 def _vocabulary(grams: Sequence[list[str]]) -> dict[str, int]:
@@ -176,13 +158,13 @@ def _fit_forbidden(grams: Sequence[list[str]], forbidden: np.ndarray) -> tuple[d
 
 
 def _score(weights: dict[str, float], bias: float, row_grams: list[str]) -> float:
-    total = bias + sum(weights.get(gram, 0.0) for gram in row_grams)
-    return float(1.0 / (1.0 + np.exp(-total)))
+    return logistic(bias + sum(weights.get(gram, 0.0) for gram in row_grams))
 
 
-def cross_validate(rows: Sequence[Example], grams: Sequence[list[str]]) -> list[dict[str, Any]]:
+def cross_validate(
+    rows: Sequence[Example], grams: Sequence[list[str]], forbidden: np.ndarray
+) -> list[dict[str, Any]]:
     """Pooled leave-one-section-out precision and recall at each threshold of the grid."""
-    forbidden = np.array([row.label != "ok" for row in rows])
     scores = np.zeros(len(rows))
     for section in dict.fromkeys(row.section for row in rows):
         inside = np.array([row.section == section for row in rows])
@@ -217,19 +199,19 @@ def choose_threshold(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def train() -> dict[str, Any]:
     """The model file's content, trained from the current corpus."""
-    normaliser = _normaliser()
+    normaliser = rules_only_ruleset().normaliser
     rows = examples()
     grams = [ngrams(marked_text(normaliser.fold(row.text))) for row in rows]
-    forbidden = np.array([row.label != "ok" for row in rows])
-    grid = cross_validate(rows, grams)
+    forbidden = np.array([row.label != CLEAN_LABEL for row in rows])
+    grid = cross_validate(rows, grams, forbidden)
     chosen = choose_threshold(grid)
     weights, bias = _fit_forbidden(grams, forbidden)
 
     categories = [category for category in CATEGORIES if any(row.label == category for row in rows)]
-    forbidden_grams = [gram for gram, row in zip(grams, rows, strict=True) if row.label != "ok"]
+    forbidden_grams = [gram for gram, row in zip(grams, rows, strict=True) if row.label != CLEAN_LABEL]
     category_vocabulary = _vocabulary(forbidden_grams)
     targets = np.zeros((len(forbidden_grams), len(categories)))
-    for index, row in enumerate(row for row in rows if row.label != "ok"):
+    for index, row in enumerate(row for row in rows if row.label != CLEAN_LABEL):
         targets[index, categories.index(row.label)] = 1.0
     category_weights, category_bias = _fit(
         Design(forbidden_grams, category_vocabulary), targets, softmax=True

@@ -826,7 +826,8 @@ def _choose_and_call(
     rules: CallRules,
     streak: int,
 ) -> tuple[Any, ...] | None:
-    """The anti-starvation rule of the module docstring, calling the chosen ticket."""
+    """SQLite: the anti-starvation rule of the module docstring, step by step, calling the chosen ticket
+    (PostgreSQL chooses in one statement, ``_CALL_AND_RECORD``)."""
     moment_value = connection.ops.adapt_datetimefield_value(moment)
     if streak >= rules.streak_limit:
         called = _take(
@@ -905,26 +906,6 @@ def _lock_and_pass_over(
         )
         row = (*row[:11], row[3])
     return row
-
-
-_WRITE_BACK_POSTGRESQL = """
-WITH state AS (
-    UPDATE queueing_windowstate SET current_ticket_id = %(ticket)s::bigint, status = 'serving',
-        since = %(at)s::timestamptz, priority_streak = %(streak)s::integer
-    WHERE id = %(state)s::bigint
-)
-INSERT INTO queueing_visitevent (site_id, kind, at, visit_id, ticket_id, category_id, lane, window_id, clerk_id, detail)
-VALUES {pass_over}(%(site)s::bigint, 'called', %(at)s::timestamptz, %(visit)s::bigint, %(ticket)s::bigint,
-    %(category)s::bigint, %(lane)s::varchar, %(window)s::bigint, %(clerk)s::bigint, '{}'::jsonb)
-RETURNING id, kind
-"""
-# The pass-over row comes first, so its event id (the displays' sequence) precedes the call's.
-_PASS_OVER_ROW = """(%(previous_site)s::bigint, 'no_show', %(at)s::timestamptz, %(previous_visit)s::bigint,
-    %(previous)s::bigint, %(previous_category)s::bigint, %(previous_lane)s::varchar, %(window)s::bigint,
-    %(clerk)s::bigint, '{"by": "call_next"}'::jsonb),
-    """
-_WRITE_BACK_WITH_PASS_OVER = _WRITE_BACK_POSTGRESQL.replace("{pass_over}", _PASS_OVER_ROW)
-_WRITE_BACK_ALONE = _WRITE_BACK_POSTGRESQL.replace("{pass_over}", "")
 
 
 # PostgreSQL: choosing, calling and recording in one statement. The anti-starvation rule is the
@@ -1012,12 +993,7 @@ def _call_and_record(
 
 
 def _write_back(cursor: _HotCursor, values: dict[str, Any]) -> dict[str, int]:
-    """Both events and the window's new state (PostgreSQL: one statement; SQLite: three)."""
-    if cursor.postgresql:
-        cursor.execute(
-            _WRITE_BACK_WITH_PASS_OVER if values["previous"] is not None else _WRITE_BACK_ALONE, values
-        )
-        return {kind: int(event_id) for event_id, kind in cursor.fetchall()}
+    """SQLite: both events and the window's new state (PostgreSQL records them in ``_CALL_AND_RECORD``)."""
     event_ids: dict[str, int] = {}
     insert = (
         "INSERT INTO queueing_visitevent (site_id, kind, at, visit_id, ticket_id, category_id, lane, window_id, "
